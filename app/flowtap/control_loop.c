@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control lcore: drains the workers' event rings into the event log,
+ * prints the periodic status line, notices the end of a capture or a signal,
+ * steps the workers through drain and stop, and writes the final counters.
+ * It only reads the workers' counters (relaxed loads): no shared writes.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ring_elem.h>
+
+#include "flowtap.h"
+#include "ft_json.h"
+
+#define FT_EVENT_DRAIN_BURST 64
+/* Offline: a capture that yields nothing new for this long is over. */
+#define FT_OFFLINE_STALL_S 5
+
+static void
+drain_events(struct ft_app *app)
+{
+	struct ft_event ev[FT_EVENT_DRAIN_BURST];
+	unsigned int w, n, i;
+
+	for (w = 0; w < app->n_workers; w++) {
+		do {
+			n = rte_ring_sc_dequeue_burst_elem(app->workers[w]->events, ev,
+							   sizeof(ev[0]), RTE_DIM(ev), NULL);
+			for (i = 0; i < n && app->events_out != NULL; i++)
+				ft_event_write_json(app->events_out, &ev[i], NULL);
+		} while (n == RTE_DIM(ev));
+	}
+}
+
+static void
+sum_stats(const struct ft_app *app, struct ft_stats *out)
+{
+	struct ft_stats *blocks[FT_MAX_WORKERS];
+	unsigned int i;
+
+	for (i = 0; i < app->n_workers; i++)
+		blocks[i] = &app->workers[i]->stats;
+	ft_stats_sum(out, blocks, app->n_workers);
+}
+
+static uint64_t
+sum_ctr(const struct ft_app *app, enum ft_ctr id)
+{
+	uint64_t t = 0;
+	unsigned int i;
+
+	for (i = 0; i < app->n_workers; i++)
+		t += __atomic_load_n(&app->workers[i]->stats.ctr[id], __ATOMIC_RELAXED);
+	return t;
+}
+
+/*
+ * True when no packet is in flight between workers: during an interval in
+ * which every worker completed two whole iterations (so any packet it held at
+ * the start was finished, and its hand-over done), nothing was handed over or
+ * taken, and everything handed over was taken.
+ */
+static bool
+workers_quiescent(struct ft_app *app)
+{
+	uint64_t it0[FT_MAX_WORKERS];
+	uint64_t out0, in0, out1, in1;
+	unsigned int i;
+	uint64_t deadline = rte_get_tsc_cycles() + app->tsc_hz; /* 1 s */
+
+	for (i = 0; i < app->n_workers; i++)
+		it0[i] = __atomic_load_n(&app->workers[i]->stats.ctr[FT_CTR_ITERATIONS],
+					 __ATOMIC_ACQUIRE);
+	out0 = sum_ctr(app, FT_CTR_HANDOFF_OUT);
+	in0 = sum_ctr(app, FT_CTR_HANDOFF_IN);
+	for (i = 0; i < app->n_workers; i++) {
+		while (__atomic_load_n(&app->workers[i]->stats.ctr[FT_CTR_ITERATIONS],
+				       __ATOMIC_ACQUIRE) < it0[i] + 2) {
+			if (rte_get_tsc_cycles() > deadline)
+				return false;
+			rte_pause();
+		}
+	}
+	out1 = sum_ctr(app, FT_CTR_HANDOFF_OUT);
+	in1 = sum_ctr(app, FT_CTR_HANDOFF_IN);
+	return out0 == out1 && in0 == in1 && out1 == in1;
+}
+
+static void
+status_line(struct ft_app *app, uint64_t *last_rx, uint64_t *last_tsc)
+{
+	struct ft_stats s;
+	uint64_t now = rte_get_tsc_cycles();
+	double dt = (double)(now - *last_tsc) / (double)app->tsc_hz;
+
+	sum_stats(app, &s);
+	fprintf(stderr,
+		"flowtap: %.3f Mpps, rx %" PRIu64 ", flows %" PRIu64 ", malformed %" PRIu64
+		", drops: rx %" PRIu64 " handoff %" PRIu64 " tx %" PRIu64 " events %" PRIu64 "\n",
+		dt > 0 ? (double)(s.ctr[FT_CTR_RX] - *last_rx) / dt / 1e6 : 0.0, s.ctr[FT_CTR_RX],
+		s.ctr[FT_CTR_FLOWS_ACTIVE], ft_stats_malformed_total(&s), ft_ports_rx_lost(app),
+		s.ctr[FT_CTR_HANDOFF_FULL], s.ctr[FT_CTR_TX_FAILED], s.ctr[FT_CTR_EVENTS_DROPPED]);
+	*last_rx = s.ctr[FT_CTR_RX];
+	*last_tsc = now;
+}
+
+int
+ft_control_loop(struct ft_app *app)
+{
+	const uint64_t hz = app->tsc_hz;
+	uint64_t last_status = rte_get_tsc_cycles(), status_rx = 0;
+	uint64_t progress_rx = 0, progress_tsc = last_status;
+	uint64_t start = last_status;
+
+	for (;;) {
+		uint64_t now = rte_get_tsc_cycles();
+		int state = __atomic_load_n(&app->run_state, __ATOMIC_RELAXED);
+
+		drain_events(app);
+		if (state == FT_RUN) {
+			bool stop = ft_signal_received != 0;
+
+			if (app->offline && !stop) {
+				uint64_t seen = sum_ctr(app, FT_CTR_RX) + ft_ports_rx_lost(app);
+
+				if (seen >= app->capture_packets) {
+					stop = true;
+				} else if (seen != progress_rx) {
+					progress_rx = seen;
+					progress_tsc = now;
+				} else if (now - progress_tsc > FT_OFFLINE_STALL_S * hz) {
+					fprintf(stderr,
+						"flowtap: warning: capture stalled after %" PRIu64 " of %" PRIu64 " frames\n",
+						seen, app->capture_packets);
+					stop = true;
+				}
+			}
+			if (stop)
+				__atomic_store_n(&app->run_state, FT_DRAIN, __ATOMIC_RELEASE);
+			else if (!app->offline && app->cfg.status_interval != 0 &&
+				 now - last_status >= app->cfg.status_interval * hz)
+				status_line(app, &status_rx, &last_status);
+		} else if (state == FT_DRAIN) {
+			if (workers_quiescent(app)) {
+				__atomic_store_n(&app->run_state, FT_STOP, __ATOMIC_RELEASE);
+				break;
+			}
+		}
+		usleep(state == FT_RUN ? 1000 : 100);
+	}
+	rte_eal_mp_wait_lcore();
+	drain_events(app);
+	app->duration_s = (double)(rte_get_tsc_cycles() - start) / (double)hz;
+	return 0;
+}
+
+static void
+write_ports_json(struct ft_app *app, FILE *f)
+{
+	unsigned int p;
+
+	fputs("  \"ports\": [", f);
+	for (p = 0; p < app->n_ports; p++) {
+		const struct ft_port_info *pi = &app->pinfo[p];
+		struct rte_eth_stats st;
+
+		memset(&st, 0, sizeof(st));
+		rte_eth_stats_get(pi->port_id, &st);
+		fprintf(f, "%s\n    {\"port\": %u, \"name\": ", p ? "," : "", pi->port_id);
+		ft_json_str(f, pi->name);
+		fprintf(f, ", \"driver\": ");
+		ft_json_str(f, pi->driver);
+		fprintf(f, ", \"socket\": %d, \"rx_queues\": %u, \"tx_queues\": %u, \"peer\": %d, \"rss\": %s, "
+			"\"ipackets\": %" PRIu64 ", \"opackets\": %" PRIu64 ", \"imissed\": %" PRIu64
+			", \"ierrors\": %" PRIu64 ", \"rx_nombuf\": %" PRIu64 ", \"oerrors\": %" PRIu64 "}",
+			pi->socket, pi->n_rxq, pi->n_txq, pi->peer, pi->rss ? "true" : "false",
+			st.ipackets, st.opackets, st.imissed, st.ierrors, st.rx_nombuf, st.oerrors);
+	}
+	fputs("\n  ],\n", f);
+}
+
+static void
+write_workers_json(struct ft_app *app, FILE *f)
+{
+	unsigned int i, q;
+
+	fputs("  \"workers\": [", f);
+	for (i = 0; i < app->n_workers; i++) {
+		const struct ft_worker_info *wi = &app->winfo[i];
+		const struct ft_stats *s = wi->stats;
+
+		fprintf(f, "%s\n    {\"lcore\": %u, \"socket\": %d, \"remote_numa\": %s, \"queues\": [",
+			i ? "," : "", wi->lcore, wi->socket, wi->remote_numa ? "true" : "false");
+		for (q = 0; q < wi->n_rxq; q++)
+			fprintf(f, "%s[%u, %u]", q ? ", " : "", wi->rxq[q].port, wi->rxq[q].queue);
+		fprintf(f, "], \"rx\": %" PRIu64 ", \"handoff_out\": %" PRIu64 ", \"handoff_in\": %" PRIu64
+			", \"handoff_full\": %" PRIu64 ", \"busy_iterations\": %" PRIu64 "}",
+			s->ctr[FT_CTR_RX], s->ctr[FT_CTR_HANDOFF_OUT], s->ctr[FT_CTR_HANDOFF_IN],
+			s->ctr[FT_CTR_HANDOFF_FULL], s->ctr[FT_CTR_BUSY_ITERATIONS]);
+	}
+	fputs("\n  ],\n", f);
+}
+
+int
+ft_write_stats_json(struct ft_app *app, FILE *f)
+{
+	struct ft_stats s;
+
+	sum_stats(app, &s);
+	fprintf(f, "{\n  \"version\": \"0.1.0\",\n  \"mode\": \"%s\",\n", ft_mode_name(app->cfg.mode));
+	if (app->offline) {
+		uint64_t lost = ft_ports_rx_lost(app);
+
+		fputs("  \"capture\": {\"file\": ", f);
+		ft_json_str(f, app->opt.pcap_path);
+		fprintf(f, ", \"packets\": %" PRIu64 ", \"lost_before_rx\": %" PRIu64 ", \"complete\": %s},\n",
+			app->capture_packets, lost,
+			s.ctr[FT_CTR_RX] + lost == app->capture_packets ? "true" : "false");
+	}
+	fprintf(f, "  \"duration_s\": %.6f,\n", app->duration_s);
+	write_ports_json(app, f);
+	write_workers_json(app, f);
+	ft_stats_write_json_members(f, &s, 2);
+	fputs("\n}\n", f);
+	fflush(f);
+	return ferror(f) ? -1 : 0;
+}
+
+void
+ft_print_summary(struct ft_app *app, FILE *f)
+{
+	struct ft_stats s;
+	unsigned int i, n_anom = 0;
+
+	sum_stats(app, &s);
+	if (app->offline)
+		fprintf(f, "flowtap: %s: %" PRIu64 " frames read in %.3f s (%.2f Mpps) by %u worker%s\n",
+			app->opt.pcap_path, s.ctr[FT_CTR_RX], app->duration_s,
+			app->duration_s > 0 ? (double)s.ctr[FT_CTR_RX] / app->duration_s / 1e6 : 0.0,
+			app->n_workers, app->n_workers == 1 ? "" : "s");
+	else
+		fprintf(f, "flowtap: %" PRIu64 " frames received in %.1f s by %u worker%s\n",
+			s.ctr[FT_CTR_RX], app->duration_s, app->n_workers, app->n_workers == 1 ? "" : "s");
+	fprintf(f, "  tcp %" PRIu64 ", udp %" PRIu64 ", icmp %" PRIu64 ", other ip %" PRIu64
+		", fragments %" PRIu64 ", non-ip %" PRIu64 ", malformed %" PRIu64 ", untracked (hand-over full) %" PRIu64 "\n",
+		s.ctr[FT_CTR_TCP], s.ctr[FT_CTR_UDP], s.ctr[FT_CTR_ICMP], s.ctr[FT_CTR_OTHER_IP],
+		s.ctr[FT_CTR_FRAGMENT], s.ctr[FT_CTR_NON_IP], ft_stats_malformed_total(&s),
+		s.ctr[FT_CTR_HANDOFF_FULL]);
+	for (i = 1; i < FT_MAL_MAX; i++)
+		if (s.malformed[i] != 0)
+			fprintf(f, "    malformed %-18s %" PRIu64 "\n", ft_malformed_name(i), s.malformed[i]);
+	if (app->cfg.mode == FT_MODE_INLINE)
+		fprintf(f, "  forwarded %" PRIu64 ", tx failed %" PRIu64 "\n", s.ctr[FT_CTR_TX],
+			s.ctr[FT_CTR_TX_FAILED]);
+	fprintf(f, "  flows created %" PRIu64 ", active %" PRIu64 "\n", s.ctr[FT_CTR_FLOWS_CREATED],
+		s.ctr[FT_CTR_FLOWS_ACTIVE]);
+	for (i = 0; i < FT_EV_MAX; i++) {
+		if (s.anomaly[i] == 0)
+			continue;
+		fprintf(f, "%s %s %" PRIu64, n_anom++ ? "," : "  anomalies:", ft_event_name(i), s.anomaly[i]);
+	}
+	if (n_anom != 0)
+		fputc('\n', f);
+	fprintf(f, "  accounting: %s (%" PRIu64 " received, %" PRIu64 " in final classes)\n",
+		ft_stats_accounting_ok(&s) ? "ok" : "MISMATCH", s.ctr[FT_CTR_RX], ft_stats_accounted(&s));
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef FLOWTAP_APP_H
+#define FLOWTAP_APP_H
+
+/*
+ * The app wires the libraries together: options and EAL arguments
+ * (options.c), ports and queues (ports.c), the worker pipeline (worker.c),
+ * the control lcore (control_loop.c) and capture checks (offline.c).
+ */
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_common.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "ft_config.h"
+#include "ft_control.h"
+#include "ft_decode.h"
+#include "ft_stats.h"
+
+#define FT_MAX_WORKERS 64
+#define FT_MAX_PORTS 32
+#define FT_MAX_BURST 64
+#define FT_OFFLINE_MAX_WORKERS 8
+
+/* Run states the control lcore steps the workers through. */
+enum ft_run_state {
+	FT_RUN = 0,   /* poll rx and the hand-over rings */
+	FT_DRAIN,     /* rx stopped: finish what is in the hand-over rings */
+	FT_STOP,      /* leave the loop */
+};
+
+/* One worker. Allocated on its lcore's NUMA node; written only by it. */
+struct ft_worker {
+	struct ft_stats stats;                  /* first: its own cache lines */
+	unsigned int idx;
+	unsigned int lcore;
+	int socket;
+	unsigned int n_rxq;
+	struct ft_rxq_ref rxq[FT_MAX_RXQ_PER_WORKER];
+	struct rte_ring *to[FT_MAX_WORKERS];    /* hand-over to worker j (NULL for self) */
+	struct rte_ring *from[FT_MAX_WORKERS];  /* hand-over from worker j */
+	struct rte_ring *events;                /* to the control lcore */
+	uint16_t txq;                           /* this worker's tx queue on every port */
+	/* inline mode: per peer port, packets waiting for tx */
+	uint16_t tx_count[FT_MAX_PORTS];
+	struct rte_mbuf *tx_buf[FT_MAX_PORTS][FT_MAX_BURST * 2];
+} __rte_cache_aligned;
+
+/* What the user asked for, beyond the config file. */
+struct ft_options {
+	const char *config_path;   /* --config */
+	const char *pcap_path;     /* --pcap: offline mode */
+	unsigned int workers;      /* --workers (offline) */
+	bool quiet;                /* --quiet: no summary */
+	bool mode_set;             /* --mode given */
+};
+
+/* The appliance. One instance, owned by main(). */
+struct ft_app {
+	struct ft_config cfg;
+	struct ft_options opt;
+	bool offline;
+	uint64_t capture_packets;           /* offline: frames in the capture */
+	int ts_dynfield;                    /* rx timestamp dynfield offset, -1 when none */
+	uint64_t ts_dynflag;
+	unsigned int n_workers;
+	struct ft_worker *workers[FT_MAX_WORKERS];
+	struct ft_worker_info winfo[FT_MAX_WORKERS];
+	unsigned int n_ports;
+	struct ft_port_info pinfo[FT_MAX_PORTS];
+	int peer[FT_MAX_PORTS];             /* inline: port to forward to, else -1 */
+	struct rte_mempool *pool[RTE_MAX_NUMA_NODES];
+	volatile int run_state;             /* enum ft_run_state */
+	struct ft_control_view view;
+	uint64_t tsc_hz;
+	uint64_t start_tsc;
+	uint64_t wall_ns_at_start;          /* live: TSC converted to wall-clock */
+	char file_prefix[64];               /* offline: ours, removed at exit */
+	FILE *events_out;                   /* --events, NULL when off */
+	FILE *flow_log_out;                 /* --flow-log, NULL when off */
+	double duration_s;                  /* from the first worker launch to stop */
+};
+
+/* Set by the SIGINT/SIGTERM handler; read by the control lcore. */
+extern volatile sig_atomic_t ft_signal_received;
+
+extern struct ft_app ft_app;
+
+/* options.c */
+int ft_options_parse(int argc, char **argv, struct ft_app *app);
+int ft_options_build_eal_args(struct ft_app *app, int argc, char **argv,
+			      int *eal_argc, char ***eal_argv);
+void ft_usage(FILE *f);
+int ft_fail(const char *fmt, ...) __rte_format_printf(1, 2);
+
+/* offline.c */
+int ft_offline_check_capture(const char *path, uint64_t *packets);
+void ft_offline_remove_runtime_dir(const char *prefix);
+
+/* ports.c */
+int ft_ports_setup(struct ft_app *app);
+void ft_ports_close(struct ft_app *app);
+uint64_t ft_ports_rx_lost(const struct ft_app *app);
+unsigned int ft_pool_size(const struct ft_app *app, unsigned int n_workers);
+
+/* worker.c */
+int ft_workers_create(struct ft_app *app);
+void ft_workers_free(struct ft_app *app);
+int ft_worker_main(void *arg);
+
+/* control_loop.c */
+int ft_control_loop(struct ft_app *app);
+int ft_write_stats_json(struct ft_app *app, FILE *f);
+void ft_print_summary(struct ft_app *app, FILE *f);
+
+#endif /* FLOWTAP_APP_H */

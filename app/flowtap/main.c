@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * flowtap: watches TCP traffic at line rate and knows, for every connection,
+ * what each of its two endpoints is doing.
+ *
+ * main() only wires the pieces together: options and configuration, EAL,
+ * workers and their rings, ports, outputs, the control socket, then the
+ * control loop on the main lcore until a signal or the end of a capture.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+
+#include "flowtap.h"
+#include "ft_json.h"
+
+struct ft_app ft_app;
+volatile sig_atomic_t ft_signal_received;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	ft_signal_received = 1;
+}
+
+static int
+open_outputs(struct ft_app *app)
+{
+	if (app->cfg.events[0] != '\0') {
+		app->events_out = ft_json_open_output(app->cfg.events);
+		if (app->events_out == NULL)
+			return ft_fail("--events: cannot write '%s': %s", app->cfg.events, strerror(errno));
+	}
+	if (app->cfg.flow_log[0] != '\0') {
+		app->flow_log_out = ft_json_open_output(app->cfg.flow_log);
+		if (app->flow_log_out == NULL)
+			return ft_fail("--flow-log: cannot write '%s': %s", app->cfg.flow_log, strerror(errno));
+	}
+	/* Checked now so a bad path stops start-up, not the final write. */
+	if (app->cfg.stats_json[0] != '\0' && strcmp(app->cfg.stats_json, "-") != 0) {
+		FILE *f = fopen(app->cfg.stats_json, "w");
+
+		if (f == NULL)
+			return ft_fail("--stats-json: cannot write '%s': %s", app->cfg.stats_json,
+				       strerror(errno));
+		fclose(f);
+	}
+	return 0;
+}
+
+static int
+write_final_stats(struct ft_app *app)
+{
+	FILE *f;
+	int rc;
+
+	if (app->cfg.stats_json[0] == '\0')
+		return 0;
+	f = ft_json_open_output(app->cfg.stats_json);
+	if (f == NULL)
+		return ft_fail("--stats-json: cannot write '%s': %s", app->cfg.stats_json, strerror(errno));
+	rc = ft_write_stats_json(app, f);
+	ft_json_close_output(f);
+	return rc;
+}
+
+static bool
+some_output_is_stdout(const struct ft_config *c)
+{
+	return strcmp(c->stats_json, "-") == 0 || strcmp(c->events, "-") == 0 ||
+	       strcmp(c->flow_log, "-") == 0;
+}
+
+static int
+register_control(struct ft_app *app)
+{
+	int rc;
+
+	if (!app->cfg.telemetry)
+		return 0;
+	app->view.cfg = &app->cfg;
+	app->view.config_path = app->opt.config_path ? app->opt.config_path : "(defaults)";
+	app->view.n_workers = app->n_workers;
+	app->view.workers = app->winfo;
+	app->view.n_ports = app->n_ports;
+	app->view.ports = app->pinfo;
+	app->view.start_tsc = app->start_tsc;
+	app->view.offline = app->offline;
+	rc = ft_control_register(&app->view);
+	if (rc < 0)
+		return ft_fail("cannot register telemetry commands: %s", strerror(-rc));
+	rc = ft_control_secure_socket(app->cfg.socket_mode);
+	if (rc < 0 && rc != -ENOENT)
+		return ft_fail("cannot restrict the telemetry socket: %s", strerror(-rc));
+	return 0;
+}
+
+static int
+run(struct ft_app *app)
+{
+	unsigned int i;
+
+	app->start_tsc = rte_get_tsc_cycles();
+	if (ft_workers_create(app) < 0 || ft_ports_setup(app) < 0 || open_outputs(app) < 0 ||
+	    register_control(app) < 0)
+		return -1;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (i = 0; i < app->n_workers; i++)
+		rte_eal_remote_launch(ft_worker_main, app->workers[i], app->workers[i]->lcore);
+	ft_control_loop(app);
+	if (write_final_stats(app) < 0)
+		return -1;
+	if (!app->opt.quiet)
+		ft_print_summary(app, some_output_is_stdout(&app->cfg) ? stderr : stdout);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ft_app *app = &ft_app;
+	int eal_argc, rc;
+	char **eal_argv;
+
+	ft_config_defaults(&app->cfg);
+	if (ft_options_parse(argc, argv, app) < 0)
+		return 2;
+	if (app->opt.pcap_path != NULL) {
+		app->offline = true;
+		if (ft_offline_check_capture(app->opt.pcap_path, &app->capture_packets) < 0)
+			return 1;
+	}
+	if (ft_options_build_eal_args(app, argc, argv, &eal_argc, &eal_argv) < 0)
+		return 1;
+
+	rc = rte_eal_init(eal_argc, eal_argv);
+	if (rc < 0) {
+		ft_fail("EAL initialisation failed: %s", rte_strerror(rte_errno));
+		ft_offline_remove_runtime_dir(app->file_prefix);
+		return 1;
+	}
+	app->tsc_hz = rte_get_tsc_hz();
+	app->ts_dynfield = -1;
+
+	rc = run(app);
+
+	ft_workers_free(app);
+	ft_ports_close(app);
+	ft_json_close_output(app->events_out);
+	ft_json_close_output(app->flow_log_out);
+	rte_eal_cleanup();
+	if (app->offline)
+		ft_offline_remove_runtime_dir(app->file_prefix);
+	return rc < 0 ? 1 : 0;
+}

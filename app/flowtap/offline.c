@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Checks on a capture before anything starts: the net_pcap PMD ignores the
+ * link type and says little about unreadable files, so flowtap opens the
+ * capture with libpcap first, refuses what it cannot analyse with one clear
+ * line, and counts the frames so it knows when the capture is consumed.
+ */
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+
+#include "flowtap.h"
+
+int
+ft_offline_check_capture(const char *path, uint64_t *packets)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	struct stat st;
+	pcap_t *p;
+	uint64_t n = 0;
+	int dlt, rc;
+
+	if (stat(path, &st) < 0)
+		return ft_fail("cannot open capture '%s': %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return ft_fail("cannot open capture '%s': is a directory", path);
+	if (access(path, R_OK) < 0)
+		return ft_fail("cannot open capture '%s': %s", path, strerror(errno));
+	if (st.st_size == 0)
+		return ft_fail("cannot open capture '%s': empty file", path);
+
+	p = pcap_open_offline(path, errbuf);
+	if (p == NULL)
+		return ft_fail("cannot open capture '%s': %s", path, errbuf);
+	dlt = pcap_datalink(p);
+	if (dlt != DLT_EN10MB) {
+		const char *name = pcap_datalink_val_to_name(dlt);
+
+		pcap_close(p);
+		return ft_fail("capture '%s' has link type %s (%d); flowtap reads Ethernet captures only",
+			       path, name != NULL ? name : "unknown", dlt);
+	}
+	while ((rc = pcap_next_ex(p, &hdr, &data)) == 1)
+		n++;
+	if (rc == PCAP_ERROR) {
+		/* A capture cut off mid-record: analyse what is readable, say so. */
+		fprintf(stderr, "flowtap: warning: capture '%s' is damaged after frame %" PRIu64 ": %s\n",
+			path, n, pcap_geterr(p));
+	}
+	pcap_close(p);
+	*packets = n;
+	return 0;
+}
+
+void
+ft_offline_remove_runtime_dir(const char *prefix)
+{
+	char dir[PATH_MAX], file[PATH_MAX + 256];
+	struct dirent *de;
+	DIR *d;
+
+	if (prefix == NULL || prefix[0] == '\0')
+		return;
+	snprintf(dir, sizeof(dir), "%s/dpdk/%s",
+		 getuid() == 0 ? "/var/run" : (getenv("XDG_RUNTIME_DIR") ? getenv("XDG_RUNTIME_DIR") : "/tmp"),
+		 prefix);
+	d = opendir(dir);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", dir, de->d_name);
+		unlink(file);
+	}
+	closedir(d);
+	rmdir(dir);
+}

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Command line: `flowtap [EAL options] -- [options]` for live ports, or
+ * `flowtap --pcap FILE [options]`, for which flowtap builds its own EAL
+ * arguments (DESIGN.md section 4).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_version.h>
+
+#include "flowtap.h"
+
+enum {
+	OPT_CONFIG = 256,
+	OPT_MODE,
+	OPT_STATS_JSON,
+	OPT_EVENTS,
+	OPT_FLOW_LOG,
+	OPT_SET,
+	OPT_WORKERS,
+	OPT_PCAP,
+	OPT_QUIET,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
+	{ "events", required_argument, NULL, OPT_EVENTS },
+	{ "flow-log", required_argument, NULL, OPT_FLOW_LOG },
+	{ "set", required_argument, NULL, OPT_SET },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int
+ft_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("flowtap: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+void
+ft_usage(FILE *f)
+{
+	fputs("usage: flowtap [EAL options] -- [options]      watch live ports\n"
+	      "       flowtap --pcap FILE [options]            analyse a capture\n"
+	      "\n"
+	      "options:\n"
+	      "  --config FILE          INI configuration (config/flowtap.conf documents every key)\n"
+	      "  --set SECTION.KEY=VAL  override one configuration key (repeatable)\n"
+	      "  --mode passive|inline  passive: receive, track, free; inline: forward port pairs\n"
+	      "  --stats-json PATH      final counters as JSON ('-' for stdout)\n"
+	      "  --events PATH          events as JSON lines ('-' for stdout)\n"
+	      "  --flow-log PATH        one JSON line per TCP connection ('-' for stdout)\n"
+	      "  --workers N            with --pcap: worker lcores (1-8, default 1)\n"
+	      "  --quiet                no summary at the end\n"
+	      "  --version, --help\n", f);
+}
+
+static int
+set_key(struct ft_config *cfg, const char *section, const char *key, const char *value)
+{
+	char err[512];
+
+	if (ft_config_set(cfg, "command line", section, key, value, err, sizeof(err)) < 0)
+		return ft_fail("%s", err);
+	return 0;
+}
+
+static int
+parse_uint(const char *s, unsigned int lo, unsigned int hi, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < lo || v > hi)
+		return -1;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/*
+ * Parse flowtap's own options (argv[0] is a program name). The config file is
+ * loaded first so that every other option overrides it, whatever the order.
+ */
+static int
+parse_app_args(int argc, char **argv, struct ft_app *app)
+{
+	char err[512];
+	int c;
+
+	app->opt.workers = 1;
+	/* pass 1: --config, --help, --version */
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		if (c == 'h') {
+			ft_usage(stdout);
+			exit(0);
+		} else if (c == OPT_VERSION) {
+			printf("flowtap 0.1.0 (DPDK %s)\n", rte_version());
+			exit(0);
+		} else if (c == OPT_CONFIG) {
+			app->opt.config_path = optarg;
+		}
+	}
+	if (app->opt.config_path != NULL &&
+	    ft_config_load(&app->cfg, app->opt.config_path, err, sizeof(err)) < 0)
+		return ft_fail("%s", err);
+
+	/* pass 2: everything else, in order */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CONFIG:
+			break;
+		case OPT_MODE:
+			if (set_key(&app->cfg, "general", "mode", optarg) < 0)
+				return -1;
+			app->opt.mode_set = true;
+			break;
+		case OPT_STATS_JSON:
+			if (set_key(&app->cfg, "output", "stats_json", optarg) < 0)
+				return -1;
+			break;
+		case OPT_EVENTS:
+			if (set_key(&app->cfg, "output", "events", optarg) < 0)
+				return -1;
+			break;
+		case OPT_FLOW_LOG:
+			if (set_key(&app->cfg, "output", "flow_log", optarg) < 0)
+				return -1;
+			break;
+		case OPT_SET:
+			if (ft_config_set_dotted(&app->cfg, optarg, err, sizeof(err)) < 0)
+				return ft_fail("%s", err);
+			break;
+		case OPT_WORKERS:
+			if (parse_uint(optarg, 1, FT_OFFLINE_MAX_WORKERS, &app->opt.workers) < 0)
+				return ft_fail("--workers: '%s' must be a number from 1 to %d",
+					       optarg, FT_OFFLINE_MAX_WORKERS);
+			break;
+		case OPT_PCAP:
+			app->opt.pcap_path = optarg;
+			break;
+		case OPT_QUIET:
+			app->opt.quiet = true;
+			break;
+		case ':':
+			return ft_fail("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return ft_fail("unknown option '%s' (see flowtap --help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return ft_fail("unexpected argument '%s' (see flowtap --help)", argv[optind]);
+	optind = 1;
+	return 0;
+}
+
+static int
+find_double_dash(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0)
+			return i;
+	return -1;
+}
+
+static bool
+has_arg(int argc, char **argv, const char *name)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], name) == 0 || strncmp(argv[i], name, strlen(name)) == 0)
+			return true;
+	return false;
+}
+
+int
+ft_options_parse(int argc, char **argv, struct ft_app *app)
+{
+	int dd = find_double_dash(argc, argv);
+	int rc;
+
+	if (dd >= 0) {
+		/* live: EAL options before "--", ours after */
+		char *saved = argv[dd];
+
+		argv[dd] = argv[0];
+		rc = parse_app_args(argc - dd, argv + dd, app);
+		argv[dd] = saved;
+		if (rc < 0)
+			return -1;
+		if (app->opt.pcap_path != NULL)
+			return ft_fail("--pcap builds its own EAL arguments: use it without EAL options");
+		return 0;
+	}
+	if (has_arg(argc, argv, "--pcap") || has_arg(argc, argv, "--help") ||
+	    has_arg(argc, argv, "-h") || has_arg(argc, argv, "--version"))
+		return parse_app_args(argc, argv, app);
+	/* only EAL options: live with the defaults */
+	return 0;
+}
+
+/* MB of memory the offline EAL needs: the mbuf pool plus room for rings and tables. */
+static unsigned int
+offline_memory_mb(const struct ft_app *app)
+{
+	uint64_t pool = (uint64_t)ft_pool_size(app, app->opt.workers) * (app->cfg.mbuf_size + 320);
+
+	return (unsigned int)(128 + (pool * 11 / 10 >> 20));
+}
+
+int
+ft_options_build_eal_args(struct ft_app *app, int argc, char **argv, int *eal_argc,
+			  char ***eal_argv)
+{
+	static char *args[32];
+	static char mem[16], prefix[80], lcores[64], vdev[PATH_MAX + 64];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int dd, n = 0;
+
+	if (!app->offline) {
+		dd = find_double_dash(argc, argv);
+		*eal_argc = dd >= 0 ? dd : argc;
+		*eal_argv = argv;
+		return 0;
+	}
+	if (strchr(app->opt.pcap_path, ',') != NULL)
+		return ft_fail("capture path '%s' contains ',' (a DPDK device argument separator): rename it",
+			       app->opt.pcap_path);
+	if (ncpu < 1)
+		ncpu = 1;
+	snprintf(mem, sizeof(mem), "%u", offline_memory_mb(app));
+	snprintf(app->file_prefix, sizeof(app->file_prefix), "flowtap-%d", (int)getpid());
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", app->file_prefix);
+	/* Lcore 0 is the control lcore, 1..N the workers; they float over every
+	 * CPU, so more workers than cores works (and exercises the hand-over). */
+	snprintf(lcores, sizeof(lcores), "--lcores=(0-%u)@(0-%ld)", app->opt.workers, ncpu - 1);
+	snprintf(vdev, sizeof(vdev), "--vdev=net_pcap0,rx_pcap=%s", app->opt.pcap_path);
+
+	args[n++] = argv[0];
+	args[n++] = (char *)"--no-huge";
+	args[n++] = (char *)"-m";
+	args[n++] = mem;
+	args[n++] = (char *)"--no-pci";
+	args[n++] = (char *)"--no-shconf";
+	args[n++] = prefix;
+	args[n++] = lcores;
+	args[n++] = vdev;
+	args[n++] = (char *)"--log-level=error";
+	args[n] = NULL;
+	*eal_argc = n;
+	*eal_argv = args;
+	return 0;
+}

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker pipeline, per burst:
+ *   rx -> decode -> owner check (hand over through an SPSC ring when another
+ *   worker owns the flow) -> [defragment, track: later issues] -> count ->
+ *   transmit (inline) or free.
+ * Shared-nothing: a worker writes only its own struct ft_worker; it talks to
+ * other cores only through single-producer single-consumer rings. No locks,
+ * no atomic read-modify-write, no syscalls, no allocation here.
+ */
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+#include <rte_ring_elem.h>
+
+#include "flowtap.h"
+
+/* How far ahead the decoder prefetches frame data. */
+#define FT_PREFETCH_AHEAD 3
+
+/* Final-class counter of each decoder class (malformed: by reason instead). */
+static const enum ft_ctr class_ctr[FT_CLS_MAX] = {
+	[FT_CLS_TCP] = FT_CTR_TCP,
+	[FT_CLS_UDP] = FT_CTR_UDP,
+	[FT_CLS_ICMP] = FT_CTR_ICMP,
+	[FT_CLS_OTHER_IP] = FT_CTR_OTHER_IP,
+	[FT_CLS_FRAGMENT] = FT_CTR_FRAGMENT,
+	[FT_CLS_NON_IP] = FT_CTR_NON_IP,
+	[FT_CLS_MALFORMED] = FT_CTR_MAX,
+};
+
+/* Per-burst scratch of one worker: on its stack, never shared. */
+struct ft_burst {
+	uint32_t cls[FT_CLS_MAX];      /* class counts, added to stats once */
+	uint16_t n_free;
+	struct rte_mbuf *free[FT_MAX_BURST];
+};
+
+static inline void
+tx_flush_port(struct ft_worker *w, uint16_t port)
+{
+	uint16_t n = w->tx_count[port], sent;
+
+	if (n == 0)
+		return;
+	sent = rte_eth_tx_burst(port, w->txq, w->tx_buf[port], n);
+	ft_stats_add(&w->stats, FT_CTR_TX, sent);
+	if (unlikely(sent < n)) {
+		/* The wire is full: counted, never retried (a bump in the wire
+		 * must not queue without bound). */
+		ft_stats_add(&w->stats, FT_CTR_TX_FAILED, n - sent);
+		rte_pktmbuf_free_bulk(&w->tx_buf[port][sent], n - sent);
+	}
+	w->tx_count[port] = 0;
+}
+
+static void
+tx_flush_all(struct ft_worker *w)
+{
+	unsigned int p;
+
+	for (p = 0; p < ft_app.n_ports; p++)
+		tx_flush_port(w, (uint16_t)p);
+}
+
+/* The packet's journey ends: forward it (inline) or free it (passive). */
+static inline void
+finish(struct ft_worker *w, struct ft_burst *b, struct rte_mbuf *m)
+{
+	int peer = ft_app.peer[m->port];
+
+	if (peer >= 0) {
+		w->tx_buf[peer][w->tx_count[peer]++] = m;
+		if (w->tx_count[peer] == RTE_DIM(w->tx_buf[peer]))
+			tx_flush_port(w, (uint16_t)peer);
+		return;
+	}
+	b->free[b->n_free++] = m;
+	if (b->n_free == RTE_DIM(b->free)) {
+		rte_pktmbuf_free_bulk(b->free, b->n_free);
+		b->n_free = 0;
+	}
+}
+
+static void
+burst_end(struct ft_worker *w, struct ft_burst *b)
+{
+	unsigned int c;
+
+	for (c = 0; c < FT_CLS_MAX; c++)
+		if (b->cls[c] != 0 && class_ctr[c] != FT_CTR_MAX)
+			ft_stats_add(&w->stats, class_ctr[c], b->cls[c]);
+	ft_stats_add(&w->stats, FT_CTR_DEFRAG_FRAGMENTS, b->cls[FT_CLS_FRAGMENT]);
+	if (b->n_free != 0)
+		rte_pktmbuf_free_bulk(b->free, b->n_free);
+	b->n_free = 0;
+}
+
+static inline void
+decode_mbuf(struct rte_mbuf *m, struct ft_pkt *p)
+{
+	ft_decode(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, p);
+}
+
+/* Packets this worker owns: the rest of the pipeline (they are finished by
+ * the caller, in arrival order). */
+static void
+process_owned(struct ft_worker *w, struct ft_burst *b, struct rte_mbuf **m,
+	      const struct ft_pkt *meta, unsigned int n)
+{
+	unsigned int i;
+
+	RTE_SET_USED(w);
+	RTE_SET_USED(m);
+	for (i = 0; i < n; i++) {
+		b->cls[meta[i].cls]++;
+		/* Defragmentation and TCP tracking plug in here. */
+	}
+}
+
+static inline void
+finish_all(struct ft_worker *w, struct ft_burst *b, struct rte_mbuf **m, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		finish(w, b, m[i]);
+}
+
+static void handoff_burst(struct ft_worker *w, struct rte_mbuf **pkts, unsigned int n);
+
+/*
+ * Serve this worker's own incoming rings once. Called while it waits for room
+ * in another worker's ring (lossless mode), so two workers waiting on each
+ * other both make progress. Handed-over packets never block in turn.
+ */
+static void
+serve_incoming(struct ft_worker *w)
+{
+	struct rte_mbuf *pkts[FT_MAX_BURST];
+	unsigned int i, n;
+
+	for (i = 0; i < ft_app.n_workers; i++) {
+		if (w->from[i] == NULL)
+			continue;
+		n = rte_ring_sc_dequeue_burst(w->from[i], (void **)pkts, FT_MAX_BURST, NULL);
+		if (n != 0)
+			handoff_burst(w, pkts, n);
+	}
+}
+
+static void
+hand_over(struct ft_worker *w, struct ft_burst *b, unsigned int to, struct rte_mbuf **m,
+	  unsigned int n)
+{
+	unsigned int sent = rte_ring_sp_enqueue_burst(w->to[to], (void **)m, n, NULL);
+
+	/* Offline, the capture waits for the owner: the analysis must be exact
+	 * and nothing is lost by waiting. Live, a wait would only move the loss
+	 * to the NIC's rx queue, so the packet goes on untracked instead. */
+	while (ft_app.offline && sent < n) {
+		serve_incoming(w);
+		rte_pause();
+		sent += rte_ring_sp_enqueue_burst(w->to[to], (void **)(m + sent), n - sent, NULL);
+	}
+	ft_stats_add(&w->stats, FT_CTR_HANDOFF_OUT, sent);
+	if (unlikely(sent < n)) {
+		/* The owner is behind: the packet goes on untracked, counted. */
+		ft_stats_add(&w->stats, FT_CTR_HANDOFF_FULL, n - sent);
+		for (; sent < n; sent++)
+			finish(w, b, m[sent]);
+	}
+}
+
+/* A burst from a NIC queue: decode, keep what we own, hand over the rest. */
+static void
+rx_burst(struct ft_worker *w, struct rte_mbuf **pkts, unsigned int n)
+{
+	const unsigned int nw = ft_app.n_workers;
+	struct ft_pkt meta[FT_MAX_BURST];
+	struct rte_mbuf *mine[FT_MAX_BURST];
+	/* What this worker finishes itself, in arrival order: inline, a bump
+	 * in the wire must not reorder what it forwards. */
+	struct rte_mbuf *keep[FT_MAX_BURST];
+	struct rte_mbuf *stage[FT_MAX_WORKERS][FT_MAX_BURST];
+	uint16_t n_stage[FT_MAX_WORKERS];
+	uint64_t bytes = 0;
+	struct ft_burst b;
+	unsigned int i, n_mine = 0, n_keep = 0;
+
+	memset(&b, 0, sizeof(b));
+	memset(n_stage, 0, sizeof(n_stage[0]) * nw);
+	for (i = 0; i < n && i < FT_PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct ft_pkt *p = &meta[n_mine];
+		unsigned int owner;
+
+		if (i + FT_PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + FT_PREFETCH_AHEAD], void *));
+		bytes += m->pkt_len;
+		decode_mbuf(m, p);
+		if (unlikely(p->cls == FT_CLS_MALFORMED)) {
+			ft_stats_malformed(&w->stats, p->malformed);
+			keep[n_keep++] = m;
+			continue;
+		}
+		if (p->cls == FT_CLS_NON_IP) {
+			b.cls[FT_CLS_NON_IP]++;
+			keep[n_keep++] = m;
+			continue;
+		}
+		owner = ft_decode_owner(p->hash, nw);
+		if (owner == w->idx) {
+			mine[n_mine++] = m;
+			keep[n_keep++] = m;
+		} else {
+			stage[owner][n_stage[owner]++] = m;
+		}
+	}
+	ft_stats_add(&w->stats, FT_CTR_RX, n);
+	ft_stats_add(&w->stats, FT_CTR_RX_BYTES, bytes);
+	if (n_keep != n)
+		for (i = 0; i < nw; i++)
+			if (n_stage[i] != 0)
+				hand_over(w, &b, i, stage[i], n_stage[i]);
+	process_owned(w, &b, mine, meta, n_mine);
+	finish_all(w, &b, keep, n_keep);
+	burst_end(w, &b);
+}
+
+/* A burst handed over by another worker: we own all of it. */
+static void
+handoff_burst(struct ft_worker *w, struct rte_mbuf **pkts, unsigned int n)
+{
+	struct ft_pkt meta[FT_MAX_BURST];
+	struct ft_burst b;
+	unsigned int i;
+
+	memset(&b, 0, sizeof(b));
+	/* Re-decoding is cheaper than carrying the metadata through the ring
+	 * (the decoder touches the cache lines the tracker needs anyway). */
+	for (i = 0; i < n; i++) {
+		if (i + FT_PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + FT_PREFETCH_AHEAD], void *));
+		decode_mbuf(pkts[i], &meta[i]);
+	}
+	ft_stats_add(&w->stats, FT_CTR_HANDOFF_IN, n);
+	process_owned(w, &b, pkts, meta, n);
+	finish_all(w, &b, pkts, n);
+	burst_end(w, &b);
+}
+
+int
+ft_worker_main(void *arg)
+{
+	struct ft_worker *w = arg;
+	struct rte_ring *from[FT_MAX_WORKERS];
+	struct rte_mbuf *pkts[FT_MAX_BURST];
+	const uint16_t burst = (uint16_t)RTE_MIN(ft_app.cfg.burst, (uint32_t)FT_MAX_BURST);
+	unsigned int n_from = 0, i;
+	uint64_t iterations = 0, busy = 0;
+
+	for (i = 0; i < ft_app.n_workers; i++)
+		if (w->from[i] != NULL)
+			from[n_from++] = w->from[i];
+
+	for (;;) {
+		int state = __atomic_load_n(&ft_app.run_state, __ATOMIC_ACQUIRE);
+		unsigned int work = 0;
+
+		if (unlikely(state == FT_STOP))
+			break;
+		if (likely(state == FT_RUN)) {
+			for (i = 0; i < w->n_rxq; i++) {
+				uint16_t n = rte_eth_rx_burst(w->rxq[i].port, w->rxq[i].queue, pkts, burst);
+
+				if (n != 0) {
+					rx_burst(w, pkts, n);
+					work += n;
+				}
+			}
+		}
+		for (i = 0; i < n_from; i++) {
+			unsigned int n = rte_ring_sc_dequeue_burst(from[i], (void **)pkts, burst, NULL);
+
+			if (n != 0) {
+				handoff_burst(w, pkts, n);
+				work += n;
+			}
+		}
+		tx_flush_all(w);
+		if (work != 0)
+			ft_stats_set(&w->stats, FT_CTR_BUSY_ITERATIONS, ++busy);
+		/* Release: everything this iteration did is visible to the
+		 * control lcore once it sees the new count (quiescence check). */
+		__atomic_store_n(&w->stats.ctr[FT_CTR_ITERATIONS], ++iterations, __ATOMIC_RELEASE);
+	}
+	tx_flush_all(w);
+	return 0;
+}
+
+static struct rte_ring *
+ring_create(const char *fmt, unsigned int a, unsigned int b, unsigned int esize,
+	    unsigned int count, int socket)
+{
+	char name[RTE_RING_NAMESIZE];
+	struct rte_ring *r;
+
+	snprintf(name, sizeof(name), fmt, a, b);
+	r = rte_ring_create_elem(name, esize, count, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (r == NULL)
+		ft_fail("cannot create ring %s (%u slots): %s", name, count, rte_strerror(rte_errno));
+	return r;
+}
+
+int
+ft_workers_create(struct ft_app *app)
+{
+	unsigned int lcore, i, j, n = 0;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct ft_worker *w;
+		int socket = (int)rte_lcore_to_socket_id(lcore);
+
+		if (n == FT_MAX_WORKERS)
+			return ft_fail("more than %d worker lcores", FT_MAX_WORKERS);
+		/* On the worker's own node: its counters and rings stay local. */
+		w = rte_zmalloc_socket("ft_worker", sizeof(*w), RTE_CACHE_LINE_SIZE, socket);
+		if (w == NULL)
+			return ft_fail("cannot allocate worker state on node %d", socket);
+		w->idx = n;
+		w->lcore = lcore;
+		w->socket = socket;
+		w->txq = (uint16_t)n;
+		app->workers[n] = w;
+		app->winfo[n].lcore = lcore;
+		app->winfo[n].socket = socket;
+		app->winfo[n].stats = &w->stats;
+		n++;
+	}
+	app->n_workers = n;
+	if (n == 0)
+		return ft_fail("no worker lcore: give at least two lcores (-l 0-1): the first is the control lcore");
+
+	for (i = 0; i < n; i++) {
+		struct ft_worker *w = app->workers[i];
+
+		w->events = ring_create("ft_ev_%u%.0u", i, 0, sizeof(struct ft_event),
+					app->cfg.event_ring, w->socket);
+		if (w->events == NULL)
+			return -1;
+		for (j = 0; j < n; j++) {
+			struct rte_ring *r;
+
+			if (i == j)
+				continue;
+			/* The consumer's node: it touches the ring every iteration. */
+			r = ring_create("ft_ho_%u_%u", i, j, sizeof(void *), app->cfg.handoff_ring,
+					app->workers[j]->socket);
+			if (r == NULL)
+				return -1;
+			w->to[j] = r;
+			app->workers[j]->from[i] = r;
+		}
+	}
+	return 0;
+}
+
+void
+ft_workers_free(struct ft_app *app)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < app->n_workers; i++) {
+		struct ft_worker *w = app->workers[i];
+		void *m;
+
+		if (w == NULL)
+			continue;
+		for (j = 0; j < app->n_workers; j++) {
+			if (w->to[j] == NULL)
+				continue;
+			/* Drained before stop; whatever is left is freed, not leaked. */
+			while (rte_ring_dequeue(w->to[j], &m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(w->to[j]);
+		}
+		rte_ring_free(w->events);
+		rte_free(w);
+		app->workers[i] = NULL;
+	}
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef FT_CONFIG_H
+#define FT_CONFIG_H
+
+/**
+ * @file
+ * flowtap configuration.
+ *
+ * Owns: the configuration record, every key's section, name, type, bounds
+ * and default (one table: the parser, the overrides, the /flowtap/config
+ * dump and config/flowtap.conf all follow it), loading an INI file with
+ * rte_cfgfile, and command-line overrides.
+ *
+ * Errors are one line that names the file (or "command line"), the section
+ * and key, and what is wrong, e.g.
+ *   "flowtap.conf: [ports] rx_desc: 'abc' is not a number"
+ * and nothing is half-applied that the caller would start with: on error the
+ * caller exits.
+ *
+ * Works before rte_eal_init() (rte_cfgfile needs no EAL).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Longest path or string value. */
+#define FT_CONFIG_STR_LEN 256
+
+/** How flowtap treats the traffic it receives. */
+enum ft_mode {
+	FT_MODE_PASSIVE = 0, /**< receive, track, free (tap, SPAN, splitter) */
+	FT_MODE_INLINE,      /**< bump in the wire: forward to the paired port */
+};
+
+/** The whole configuration. Defaults in ft_config_defaults(). */
+struct ft_config {
+	/* [general] */
+	enum ft_mode mode;                 /**< mode = passive|inline */
+	uint32_t status_interval;          /**< status_interval: s between stderr status lines, 0 off */
+
+	/* [ports] */
+	uint32_t rx_desc;                  /**< rx_desc: descriptors per rx queue */
+	uint32_t tx_desc;                  /**< tx_desc: descriptors per tx queue */
+	uint32_t mbufs;                    /**< mbufs: mbufs per NUMA node pool */
+	uint32_t mbuf_cache;               /**< mbuf_cache: per-lcore mempool cache */
+	uint32_t mbuf_size;                /**< mbuf_size: data room of one mbuf */
+	bool promiscuous;                  /**< promiscuous = yes|no */
+	bool rss;                          /**< rss = yes|no: spread over queues by RSS */
+	char pairs[FT_CONFIG_STR_LEN];     /**< pairs: inline port pairs "0-1,2-3" or "auto" */
+
+	/* [workers] */
+	uint32_t handoff_ring;             /**< handoff_ring: slots of each worker-to-worker ring */
+	uint32_t burst;                    /**< burst: rx burst size (<= 64) */
+
+	/* [events] */
+	uint32_t event_ring;               /**< ring: slots of each worker's event ring */
+	uint32_t recent_events;            /**< recent: events kept for /flowtap/events */
+	bool every_occurrence;             /**< every_occurrence: one event per occurrence, not per flow per name */
+
+	/* [output] */
+	char stats_json[FT_CONFIG_STR_LEN]; /**< stats_json: path, "-" stdout, "" none */
+	char events[FT_CONFIG_STR_LEN];     /**< events: path, "-" stdout, "" none */
+	char flow_log[FT_CONFIG_STR_LEN];   /**< flow_log: path, "-" stdout, "" none */
+
+	/* [control] */
+	bool telemetry;                    /**< telemetry = yes|no: register /flowtap/ commands */
+	uint32_t socket_mode;              /**< socket_mode: octal permissions of the telemetry socket */
+};
+
+/** Fill @p c with the documented defaults. */
+void ft_config_defaults(struct ft_config *c);
+
+/**
+ * Load an INI file over @p c. Unknown sections and keys are errors.
+ *
+ * @param c      configuration, already holding defaults
+ * @param path   INI file
+ * @param err    filled with a one-line reason on error
+ * @param errlen size of @p err
+ * @return 0, or -1 with @p err set (missing or unreadable file, syntax
+ *         error, unknown section or key, bad value)
+ */
+int ft_config_load(struct ft_config *c, const char *path, char *err, size_t errlen);
+
+/**
+ * Set one key from a string, as from the file.
+ *
+ * @param c       configuration
+ * @param origin  what to name in errors (a file name or "command line")
+ * @param section section name without brackets
+ * @param key     key name
+ * @param value   value text
+ * @return 0, or -1 with @p err set
+ */
+int ft_config_set(struct ft_config *c, const char *origin, const char *section,
+		  const char *key, const char *value, char *err, size_t errlen);
+
+/**
+ * Set one key from "section.key=value" (the --set option).
+ * @return 0, or -1 with @p err set
+ */
+int ft_config_set_dotted(struct ft_config *c, const char *assignment, char *err, size_t errlen);
+
+/** Callback for ft_config_foreach(): dotted key ("ports.rx_desc") and value text. */
+typedef void (*ft_config_visit_fn)(const char *dotted_key, const char *value, void *arg);
+
+/** Visit every key with its current value, in table order. */
+void ft_config_foreach(const struct ft_config *c, ft_config_visit_fn fn, void *arg);
+
+/** Name of a mode: "passive" or "inline". */
+const char *ft_mode_name(enum ft_mode m);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FT_CONFIG_H */

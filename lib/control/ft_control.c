@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * flowtap control socket: the /flowtap/ commands on DPDK's telemetry socket.
+ *
+ * Key names. DPDK 22.11 telemetry accepts only [A-Za-z0-9_/] in dictionary
+ * names, so a dotted counter path such as "packets.rx" cannot be a key.
+ * Every dotted path is therefore written as nesting: "packets.rx" becomes
+ * {"packets": {"rx": N}}, "packets.malformed.total" becomes
+ * {"packets": {"malformed": {"total": N}}}, "general.mode" becomes
+ * {"general": {"mode": "passive"}}. This is the same shape as the
+ * --stats-json file, and a client gets the dotted paths back by joining the
+ * keys with dots (flowtap-ctl does).
+ *
+ * Booleans are u64 0/1 (telemetry has no boolean type; 0/1 keeps "if
+ * value:" right in every client, where a "false" string would be true).
+ *
+ * Everything here runs on DPDK's telemetry threads (one per client, up to
+ * ten at once): it only reads the view and the workers' counters with
+ * relaxed loads, and builds its reply on the stack and in telemetry
+ * containers, so it needs no lock and never stalls a worker.
+ */
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_telemetry.h>
+
+#include "ft_control.h"
+#include "ft_decode.h"
+#include "ft_events.h"
+
+#define FT_CTL_LOG(level, fmt, ...) \
+	RTE_LOG(level, USER1, "flowtap control: " fmt "\n", ##__VA_ARGS__)
+
+/* The view the commands read; set once by ft_control_register(). */
+static const struct ft_control_view *ft_ctl_view;
+
+static const struct ft_control_view *
+ft_ctl_get_view(void)
+{
+	return __atomic_load_n(&ft_ctl_view, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * A dictionary whose entries are addressed by dotted paths. Each prefix of a
+ * path is a nested dictionary, created on first use and attached to its
+ * parent at once (telemetry keeps the pointer and renders it after the
+ * callback returns, so it may still be filled afterwards).
+ */
+#define FT_TEL_TREE_NODES 32
+#define FT_TEL_PATH_LEN 96
+
+struct ft_tel_tree {
+	struct rte_tel_data *root;
+	unsigned int n_nodes;
+	unsigned int n_failed;  /**< entries that did not fit or were refused */
+	struct {
+		char path[FT_TEL_PATH_LEN]; /**< full dotted prefix */
+		struct rte_tel_data *d;
+	} node[FT_TEL_TREE_NODES];
+};
+
+static void
+ft_tel_tree_init(struct ft_tel_tree *t, struct rte_tel_data *root)
+{
+	t->root = root;
+	t->n_nodes = 0;
+	t->n_failed = 0;
+}
+
+/* Count an add that telemetry refused (<0) or truncated (E2BIG). */
+static void
+ft_tel_check(struct ft_tel_tree *t, int rc)
+{
+	if (rc != 0)
+		t->n_failed++;
+}
+
+/* The nested dictionary for the first @p plen bytes of @p path (whose last
+ * component starts at @p comp), created in @p parent when missing. */
+static struct rte_tel_data *
+ft_tel_tree_node(struct ft_tel_tree *t, struct rte_tel_data *parent,
+		 const char *path, size_t plen, const char *comp)
+{
+	char name[RTE_TEL_MAX_STRING_LEN];
+	struct rte_tel_data *d;
+	size_t clen = (size_t)(path + plen - comp);
+	unsigned int i;
+	int rc;
+
+	if (plen >= FT_TEL_PATH_LEN || clen >= sizeof(name))
+		return NULL;
+	for (i = 0; i < t->n_nodes; i++)
+		if (strncmp(t->node[i].path, path, plen) == 0 &&
+		    t->node[i].path[plen] == '\0')
+			return t->node[i].d;
+
+	if (t->n_nodes == FT_TEL_TREE_NODES)
+		return NULL;
+	d = rte_tel_data_alloc();
+	if (d == NULL)
+		return NULL;
+	rte_tel_data_start_dict(d);
+	memcpy(name, comp, clen);
+	name[clen] = '\0';
+	rc = rte_tel_data_add_dict_container(parent, name, d, 0);
+	if (rc < 0) {
+		/* Not attached: telemetry will not free it. */
+		rte_tel_data_free(d);
+		return NULL;
+	}
+	memcpy(t->node[t->n_nodes].path, path, plen);
+	t->node[t->n_nodes].path[plen] = '\0';
+	t->node[t->n_nodes].d = d;
+	t->n_nodes++;
+	return d;
+}
+
+/* The dictionary that holds the last component of @p path; *leaf is set to
+ * that component. NULL (and counted) when a container cannot be made. */
+static struct rte_tel_data *
+ft_tel_tree_parent(struct ft_tel_tree *t, const char *path, const char **leaf)
+{
+	struct rte_tel_data *d = t->root;
+	const char *comp = path;
+	const char *dot;
+
+	while ((dot = strchr(comp, '.')) != NULL) {
+		d = ft_tel_tree_node(t, d, path, (size_t)(dot - path), comp);
+		if (d == NULL) {
+			t->n_failed++;
+			return NULL;
+		}
+		comp = dot + 1;
+	}
+	*leaf = comp;
+	return d;
+}
+
+static void
+ft_tel_put_u64(struct ft_tel_tree *t, const char *path, uint64_t v)
+{
+	const char *leaf;
+	struct rte_tel_data *d = ft_tel_tree_parent(t, path, &leaf);
+
+	if (d != NULL)
+		ft_tel_check(t, rte_tel_data_add_dict_u64(d, leaf, v));
+}
+
+static void
+ft_tel_put_int(struct ft_tel_tree *t, const char *path, int v)
+{
+	const char *leaf;
+	struct rte_tel_data *d = ft_tel_tree_parent(t, path, &leaf);
+
+	if (d != NULL)
+		ft_tel_check(t, rte_tel_data_add_dict_int(d, leaf, v));
+}
+
+/* Strings longer than telemetry allows end in "..." rather than being cut
+ * silently (a long path must not look like a different, shorter one). */
+static void
+ft_tel_put_str(struct ft_tel_tree *t, const char *path, const char *s)
+{
+	char buf[RTE_TEL_MAX_STRING_LEN];
+	const char *leaf;
+	struct rte_tel_data *d = ft_tel_tree_parent(t, path, &leaf);
+
+	if (d == NULL)
+		return;
+	if (strlen(s) >= sizeof(buf)) {
+		snprintf(buf, sizeof(buf), "%.*s...", (int)sizeof(buf) - 4, s);
+		s = buf;
+	}
+	ft_tel_check(t, rte_tel_data_add_dict_string(d, leaf, s));
+}
+
+/* Say once that a reply was incomplete: a client polling every second must
+ * not fill the log. */
+static void
+ft_tel_report(unsigned int n_failed, const char *cmd)
+{
+	static unsigned int reported;
+
+	if (n_failed == 0 || __atomic_exchange_n(&reported, 1, __ATOMIC_RELAXED))
+		return;
+	FT_CTL_LOG(WARNING, "%s: %u entries did not fit the telemetry reply", cmd, n_failed);
+}
+
+/* Telemetry renders a container after the callback; a new one for each
+ * row of /flowtap/ports and /flowtap/workers. NULL when it cannot be added. */
+static struct rte_tel_data *
+ft_tel_row(struct rte_tel_data *d, const char *key)
+{
+	struct rte_tel_data *row = rte_tel_data_alloc();
+
+	if (row == NULL)
+		return NULL;
+	rte_tel_data_start_dict(row);
+	if (rte_tel_data_add_dict_container(d, key, row, 0) < 0) {
+		rte_tel_data_free(row);
+		return NULL;
+	}
+	return row;
+}
+
+static inline uint64_t
+ft_ctr_load(const struct ft_stats *s, enum ft_ctr id)
+{
+	return __atomic_load_n(&s->ctr[id], __ATOMIC_RELAXED);
+}
+
+/* ---- /flowtap/stats ---- */
+
+/* Every dictionary of the stats reply stays below telemetry's limit. */
+static_assert(FT_CTR_MAX + 8 <= RTE_TEL_MAX_DICT_ENTRIES, "too many counters");
+static_assert(FT_MAL_MAX + 1 <= RTE_TEL_MAX_DICT_ENTRIES, "too many malformed reasons");
+static_assert(FT_EV_MAX <= RTE_TEL_MAX_DICT_ENTRIES, "too many anomaly names");
+
+static void
+ft_control_stats_fill(const struct ft_control_view *view, struct ft_tel_tree *t)
+{
+	struct ft_stats *workers[RTE_MAX_LCORE];
+	struct ft_stats sum;
+	char path[FT_TEL_PATH_LEN];
+	unsigned int n = 0;
+	unsigned int i;
+
+	for (i = 0; i < view->n_workers && n < RTE_DIM(workers); i++)
+		if (view->workers[i].stats != NULL)
+			workers[n++] = view->workers[i].stats;
+	ft_stats_sum(&sum, workers, n);
+
+	for (i = 0; i < FT_CTR_MAX; i++)
+		ft_tel_put_u64(t, ft_ctr_path(i), sum.ctr[i]);
+
+	ft_tel_put_u64(t, "packets.malformed.total", ft_stats_malformed_total(&sum));
+	for (i = 1; i < FT_MAL_MAX; i++) {
+		snprintf(path, sizeof(path), "packets.malformed.%s", ft_malformed_name(i));
+		ft_tel_put_u64(t, path, sum.malformed[i]);
+	}
+	for (i = 0; i < FT_EV_MAX; i++) {
+		snprintf(path, sizeof(path), "anomalies.%s", ft_event_name(i));
+		ft_tel_put_u64(t, path, sum.anomaly[i]);
+	}
+
+	/* accounted: right side of the identity, so a client can see how far
+	 * a live reading is off (packets between rx and their final class). */
+	ft_tel_put_u64(t, "accounted", ft_stats_accounted(&sum));
+	ft_tel_put_u64(t, "accounting_ok", ft_stats_accounting_ok(&sum) ? 1 : 0);
+	ft_tel_put_u64(t, "uptime_s", view->start_tsc != 0 ?
+		       (rte_rdtsc() - view->start_tsc) / rte_get_tsc_hz() : 0);
+	ft_tel_put_u64(t, "workers", view->n_workers);
+	ft_tel_put_u64(t, "offline", view->offline ? 1 : 0);
+}
+
+void
+ft_control_stats_dict(const struct ft_control_view *view, void *d)
+{
+	struct ft_tel_tree t;
+
+	rte_tel_data_start_dict(d);
+	ft_tel_tree_init(&t, d);
+	if (view != NULL)
+		ft_control_stats_fill(view, &t);
+	ft_tel_report(t.n_failed, "/flowtap/stats");
+}
+
+static int
+ft_cmd_stats(const char *cmd __rte_unused, const char *params __rte_unused,
+	     struct rte_tel_data *d)
+{
+	const struct ft_control_view *view = ft_ctl_get_view();
+
+	if (view == NULL)
+		return -ENODEV;
+	ft_control_stats_dict(view, d);
+	return 0;
+}
+
+/* ---- /flowtap/ports ---- */
+
+static void
+ft_control_port_fill(const struct ft_port_info *p, struct ft_tel_tree *t)
+{
+	struct rte_eth_stats st;
+
+	ft_tel_put_str(t, "name", p->name);
+	ft_tel_put_str(t, "driver", p->driver);
+	ft_tel_put_int(t, "socket", p->socket);
+	ft_tel_put_u64(t, "rx_queues", p->n_rxq);
+	ft_tel_put_u64(t, "tx_queues", p->n_txq);
+	ft_tel_put_int(t, "peer", p->peer);
+	ft_tel_put_u64(t, "rss", p->rss ? 1 : 0);
+	ft_tel_put_u64(t, "rss_hf", p->rss_hf);
+
+	/* Read-only on the device's counters, as DPDK's /ethdev/stats does. */
+	if (!rte_eth_dev_is_valid_port(p->port_id) ||
+	    rte_eth_stats_get(p->port_id, &st) != 0) {
+		ft_tel_put_str(t, "error", "stats unavailable");
+		return;
+	}
+	ft_tel_put_u64(t, "ipackets", st.ipackets);
+	ft_tel_put_u64(t, "opackets", st.opackets);
+	ft_tel_put_u64(t, "ibytes", st.ibytes);
+	ft_tel_put_u64(t, "obytes", st.obytes);
+	ft_tel_put_u64(t, "imissed", st.imissed);
+	ft_tel_put_u64(t, "ierrors", st.ierrors);
+	ft_tel_put_u64(t, "rx_nombuf", st.rx_nombuf);
+	ft_tel_put_u64(t, "oerrors", st.oerrors);
+}
+
+static int
+ft_cmd_ports(const char *cmd __rte_unused, const char *params __rte_unused,
+	     struct rte_tel_data *d)
+{
+	const struct ft_control_view *view = ft_ctl_get_view();
+	unsigned int failed = 0;
+	unsigned int i;
+
+	if (view == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	for (i = 0; i < view->n_ports; i++) {
+		const struct ft_port_info *p = &view->ports[i];
+		struct rte_tel_data *row;
+		struct ft_tel_tree t;
+		char key[16];
+
+		snprintf(key, sizeof(key), "%u", p->port_id);
+		row = ft_tel_row(d, key);
+		if (row == NULL) {
+			failed++;
+			continue;
+		}
+		ft_tel_tree_init(&t, row);
+		ft_control_port_fill(p, &t);
+		failed += t.n_failed;
+	}
+	ft_tel_report(failed, "/flowtap/ports");
+	return 0;
+}
+
+/* ---- /flowtap/workers ---- */
+
+/* "0:0 1:0": the (port:queue) pairs, cut with "..." when they would not fit
+ * a telemetry string (n_queues always has the count). */
+static void
+ft_control_format_queues(const struct ft_worker_info *w, char *buf, size_t len)
+{
+	unsigned int n = RTE_MIN(w->n_rxq, (unsigned int)FT_MAX_RXQ_PER_WORKER);
+	size_t used = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		char pair[16];
+		int plen = snprintf(pair, sizeof(pair), "%s%u:%u", i ? " " : "",
+				    w->rxq[i].port, w->rxq[i].queue);
+
+		if (used + (size_t)plen + sizeof(" ...") > len) {
+			snprintf(buf + used, len - used, " ...");
+			return;
+		}
+		memcpy(buf + used, pair, (size_t)plen + 1);
+		used += (size_t)plen;
+	}
+}
+
+/* The counters of one worker shown per row (the sums are on /flowtap/stats). */
+static const enum ft_ctr ft_worker_ctrs[] = {
+	FT_CTR_RX, FT_CTR_HANDOFF_OUT, FT_CTR_HANDOFF_IN,
+	FT_CTR_ITERATIONS, FT_CTR_BUSY_ITERATIONS,
+};
+
+static void
+ft_control_worker_fill(const struct ft_worker_info *w, struct ft_tel_tree *t)
+{
+	char queues[RTE_TEL_MAX_STRING_LEN];
+	unsigned int i;
+
+	ft_control_format_queues(w, queues, sizeof(queues));
+	ft_tel_put_u64(t, "lcore", w->lcore);
+	ft_tel_put_int(t, "socket", w->socket);
+	ft_tel_put_u64(t, "remote_numa", w->remote_numa ? 1 : 0);
+	ft_tel_put_u64(t, "n_queues", w->n_rxq);
+	ft_tel_put_str(t, "queues", queues);
+	if (w->stats == NULL)
+		return;
+	for (i = 0; i < RTE_DIM(ft_worker_ctrs); i++)
+		ft_tel_put_u64(t, ft_ctr_path(ft_worker_ctrs[i]),
+			       ft_ctr_load(w->stats, ft_worker_ctrs[i]));
+}
+
+static int
+ft_cmd_workers(const char *cmd __rte_unused, const char *params __rte_unused,
+	       struct rte_tel_data *d)
+{
+	const struct ft_control_view *view = ft_ctl_get_view();
+	unsigned int failed = 0;
+	unsigned int i;
+
+	if (view == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	for (i = 0; i < view->n_workers; i++) {
+		struct rte_tel_data *row;
+		struct ft_tel_tree t;
+		char key[16];
+
+		snprintf(key, sizeof(key), "%u", i);
+		row = ft_tel_row(d, key);
+		if (row == NULL) {
+			failed++;
+			continue;
+		}
+		ft_tel_tree_init(&t, row);
+		ft_control_worker_fill(&view->workers[i], &t);
+		failed += t.n_failed;
+	}
+	ft_tel_report(failed, "/flowtap/workers");
+	return 0;
+}
+
+/* ---- /flowtap/config ---- */
+
+static void
+ft_control_config_visit(const char *dotted_key, const char *value, void *arg)
+{
+	ft_tel_put_str(arg, dotted_key, value);
+}
+
+static int
+ft_cmd_config(const char *cmd __rte_unused, const char *params __rte_unused,
+	      struct rte_tel_data *d)
+{
+	const struct ft_control_view *view = ft_ctl_get_view();
+	struct ft_tel_tree t;
+
+	if (view == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	ft_tel_tree_init(&t, d);
+	ft_tel_put_str(&t, "config_file",
+		       view->config_path != NULL ? view->config_path : "(defaults)");
+	if (view->cfg != NULL)
+		ft_config_foreach(view->cfg, ft_control_config_visit, &t);
+	ft_tel_report(t.n_failed, "/flowtap/config");
+	return 0;
+}
+
+/* ---- registration ---- */
+
+/* Help texts: telemetry refuses 64 characters or more. */
+static const struct {
+	const char *cmd;
+	telemetry_cb fn;
+	const char *help;
+} ft_control_cmds[] = {
+	{ "/flowtap/stats", ft_cmd_stats,
+	  "flowtap counters summed over workers. No parameters" },
+	{ "/flowtap/ports", ft_cmd_ports,
+	  "flowtap ports: setup and live ethdev counters. No parameters" },
+	{ "/flowtap/workers", ft_cmd_workers,
+	  "flowtap workers: lcore, NUMA, queues, counters. No parameters" },
+	{ "/flowtap/config", ft_cmd_config,
+	  "flowtap configuration, every key. No parameters" },
+};
+
+int
+ft_control_register(const struct ft_control_view *view)
+{
+	static unsigned int registered;
+	unsigned int i;
+	int rc;
+
+	if (view == NULL)
+		return -EINVAL;
+	__atomic_store_n(&ft_ctl_view, view, __ATOMIC_RELEASE);
+	/* Telemetry cannot unregister and would list a command twice. */
+	if (__atomic_exchange_n(&registered, 1, __ATOMIC_ACQ_REL))
+		return 0;
+	for (i = 0; i < RTE_DIM(ft_control_cmds); i++) {
+		rc = rte_telemetry_register_cmd(ft_control_cmds[i].cmd, ft_control_cmds[i].fn,
+						ft_control_cmds[i].help);
+		if (rc < 0) {
+			FT_CTL_LOG(ERR, "cannot register %s: %s", ft_control_cmds[i].cmd,
+				   strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* chmod @p name in the runtime directory if it is a socket there.
+ * Returns 0, -ENOENT when absent, or another negative errno. */
+static int
+ft_control_chmod_socket(const char *dir, const char *name, mode_t mode)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return -ENAMETOOLONG;
+	if (lstat(path, &st) != 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
+	if (chmod(path, mode) != 0)
+		return -errno;
+	return 0;
+}
+
+int
+ft_control_secure_socket(unsigned int mode)
+{
+	const char *dir = rte_eal_get_runtime_dir();
+	int rc;
+
+	if ((mode & ~07777u) != 0)
+		return -EINVAL;
+	if (dir == NULL || dir[0] == '\0')
+		return -ENOENT;
+	rc = ft_control_chmod_socket(dir, "dpdk_telemetry.v2", (mode_t)mode);
+	if (rc < 0)
+		return rc;
+	/* Legacy v1 socket: 22.11 creates "<runtime>/telemetry" only when some
+	 * library registered legacy commands. */
+	rc = ft_control_chmod_socket(dir, "telemetry", (mode_t)mode);
+	return rc == -ENOENT ? 0 : rc;
+}

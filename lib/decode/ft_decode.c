@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * flowtap packet decoder: see ft_decode.h for the contract.
+ *
+ * Every bound is checked in 32-bit arithmetic before the bytes it covers are
+ * read, so neither a lying length field nor a short capture can make the
+ * decoder read past caplen. On a malformed frame the fields decoded before the
+ * fault are left in place (useful when debugging a capture); cls, malformed
+ * and a zero hash are what callers must look at.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_hash_crc.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "ft_decode.h"
+
+/* IPv6 extension headers netinet/in.h does not name (RFC 7401, RFC 5533). */
+#define FT_IPPROTO_HIP 139
+#define FT_IPPROTO_SHIM6 140
+
+/* TCP option kinds and the lengths we trust (RFC 9293, RFC 7323, RFC 2018). */
+#define FT_TCPOPT_EOL 0
+#define FT_TCPOPT_NOP 1
+#define FT_TCPOPT_MSS 2
+#define FT_TCPOPT_WSCALE 3
+#define FT_TCPOPT_SACK_PERM 4
+#define FT_TCPOPT_TS 8
+#define FT_TCPOLEN_MSS 4
+#define FT_TCPOLEN_WSCALE 3
+#define FT_TCPOLEN_SACK_PERM 2
+#define FT_TCPOLEN_TS 10
+
+#define FT_IP4_RESERVED_FLAG 0x8000 /* "evil bit": must be zero on the wire */
+#define FT_IP6_FRAG_HLEN 8
+#define FT_IP6_FRAG_OFF_MASK 0xfff8 /* 13-bit offset in 8-byte units, already << 3 */
+#define FT_IP6_FRAG_M 0x0001
+#define FT_ICMP_MIN_HLEN 4 /* type, code, checksum: all ICMP/ICMPv6 have them */
+
+/* Arbitrary non-zero seed so an all-zero tuple does not hash to zero. */
+#define FT_SYM_HASH_SEED 0x5f1a7c3du
+
+/*
+ * Byte loads through memcpy: the frame may start at any alignment (pcap
+ * buffers, a test's odd offset) and struct rte_ether_hdr is only
+ * __rte_aligned(2), so we never dereference a wider type at data + off.
+ * The packed rte_ip/tcp/udp headers are fine to read through directly.
+ */
+static inline uint16_t
+ft_rd16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return rte_be_to_cpu_16(v);
+}
+
+static inline uint32_t
+ft_rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return rte_be_to_cpu_32(v);
+}
+
+/* Bytes of the transport header we may read: bounded by datagram and capture. */
+static inline uint32_t
+ft_avail(uint32_t caplen, uint32_t ip_end, uint32_t off)
+{
+	uint32_t lim = RTE_MIN(caplen, ip_end);
+
+	return lim > off ? lim - off : 0;
+}
+
+static inline enum ft_pkt_class
+ft_malformed(struct ft_pkt *p, enum ft_malformed_reason why)
+{
+	p->cls = FT_CLS_MALFORMED;
+	p->malformed = why;
+	p->hash = 0; /* never steer on garbage: keeps malformed frames deterministic */
+	return FT_CLS_MALFORMED;
+}
+
+static inline bool
+ft_is_vlan_tpid(uint16_t etype)
+{
+	return etype == RTE_ETHER_TYPE_VLAN || etype == RTE_ETHER_TYPE_QINQ ||
+	       etype == RTE_ETHER_TYPE_QINQ1;
+}
+
+/* Fragment class common to both families: L4 is not decoded, payload is all of it. */
+static inline void
+ft_set_fragment(struct ft_pkt *p, uint32_t data_off, uint32_t ip_end)
+{
+	p->cls = FT_CLS_FRAGMENT;
+	p->l4_off = (uint16_t)data_off;
+	p->payload_off = (uint16_t)data_off;
+	p->payload_len = (uint16_t)(ip_end - data_off);
+	p->l4_proto = p->frag.next_proto;
+}
+
+static enum ft_malformed_reason
+ft_decode_ip4(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ft_pkt *p,
+	      uint32_t *ip_end)
+{
+	const uint32_t l3 = p->l3_off;
+	const struct rte_ipv4_hdr *ip;
+	uint32_t hlen, totlen;
+	uint16_t frag;
+
+	p->ip_ver = 4;
+	if (caplen - l3 < sizeof(*ip))
+		return FT_MAL_TRUNC_IP4;
+	ip = (const struct rte_ipv4_hdr *)(data + l3);
+	if ((ip->version_ihl >> 4) != 4)
+		return FT_MAL_IP4_BAD_VERSION;
+	hlen = (uint32_t)(ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
+	if (hlen < sizeof(*ip) || hlen > caplen - l3)
+		return FT_MAL_IP4_BAD_IHL;
+	totlen = rte_be_to_cpu_16(ip->total_length);
+	/* wirelen, not caplen: a snaplen-cut capture still has a valid datagram */
+	if (totlen < hlen || totlen > wirelen - l3)
+		return FT_MAL_IP4_BAD_TOTLEN;
+
+	/* Anything past l3 + totlen is Ethernet padding, not transport bytes. */
+	*ip_end = l3 + totlen;
+	p->ttl = ip->time_to_live;
+	p->ip_len = (uint16_t)totlen;
+	p->l4_proto = ip->next_proto_id;
+	memcpy(p->src, &ip->src_addr, 4);
+	memcpy(p->dst, &ip->dst_addr, 4);
+	p->l4_off = (uint16_t)(l3 + hlen);
+
+	frag = rte_be_to_cpu_16(ip->fragment_offset);
+	if ((frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) {
+		p->frag.id = rte_be_to_cpu_16(ip->packet_id);
+		p->frag.offset = (uint16_t)((frag & RTE_IPV4_HDR_OFFSET_MASK) *
+					    RTE_IPV4_HDR_OFFSET_UNITS);
+		p->frag.more = !!(frag & RTE_IPV4_HDR_MF_FLAG);
+		p->frag.df = !!(frag & RTE_IPV4_HDR_DF_FLAG);
+		p->frag.reserved = !!(frag & FT_IP4_RESERVED_FLAG);
+		p->frag.next_proto = ip->next_proto_id;
+		ft_set_fragment(p, l3 + hlen, *ip_end);
+	}
+	return FT_MAL_NONE;
+}
+
+static enum ft_malformed_reason
+ft_decode_ip6(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ft_pkt *p,
+	      uint32_t *ip_end)
+{
+	const uint32_t l3 = p->l3_off;
+	const struct rte_ipv6_hdr *ip;
+	uint32_t plen, off, lim, hlen, n_ext;
+	uint16_t fo;
+	uint8_t nh;
+
+	p->ip_ver = 6;
+	if (caplen - l3 < sizeof(*ip))
+		return FT_MAL_TRUNC_IP6;
+	ip = (const struct rte_ipv6_hdr *)(data + l3);
+	if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6)
+		return FT_MAL_IP6_BAD_VERSION;
+	plen = rte_be_to_cpu_16(ip->payload_len);
+	if (sizeof(*ip) + plen > wirelen - l3)
+		return FT_MAL_IP6_BAD_PLEN;
+
+	*ip_end = l3 + sizeof(*ip) + plen;
+	/* 40 + plen may exceed 65535 (plen > 65495); saturate rather than wrap. */
+	p->ip_len = (uint16_t)RTE_MIN(sizeof(*ip) + plen, (uint32_t)UINT16_MAX);
+	p->ttl = ip->hop_limits;
+	memcpy(p->src, ip->src_addr, 16);
+	memcpy(p->dst, ip->dst_addr, 16);
+
+	/* An extension header must fit in the datagram and in what we captured. */
+	lim = RTE_MIN(*ip_end, caplen);
+	off = l3 + sizeof(*ip);
+	nh = ip->proto;
+	for (n_ext = 0;; n_ext++) {
+		switch (nh) {
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+		case IPPROTO_MH:
+		case FT_IPPROTO_HIP:
+		case FT_IPPROTO_SHIM6:
+		case IPPROTO_AH:
+		case IPPROTO_FRAGMENT:
+			break;
+		default:
+			/* Transport, or 59 / 50 (no next header, ESP): end of the walk. */
+			goto done;
+		}
+		/* Bounded walk: a chain of tiny headers must not cost unbounded work. */
+		if (n_ext == FT_DECODE_MAX_IP6_EXT)
+			return FT_MAL_IP6_EXT_TOO_MANY;
+		/* Every extension header is at least 8 bytes: covers the length byte. */
+		if (lim < off || lim - off < 8)
+			return FT_MAL_IP6_EXT_TRUNC;
+		if (nh == IPPROTO_FRAGMENT)
+			hlen = FT_IP6_FRAG_HLEN;
+		else if (nh == IPPROTO_AH)
+			hlen = ((uint32_t)data[off + 1] + 2) * 4; /* RFC 4302: 32-bit words - 2 */
+		else
+			hlen = ((uint32_t)data[off + 1] + 1) * 8; /* RFC 8200: 8-octet units - 1 */
+		if (hlen > lim - off)
+			return FT_MAL_IP6_EXT_TRUNC;
+
+		if (nh == IPPROTO_FRAGMENT) {
+			fo = ft_rd16(data + off + 2);
+			/* An atomic fragment (RFC 6946) is a whole datagram: keep walking. */
+			if ((fo & (FT_IP6_FRAG_OFF_MASK | FT_IP6_FRAG_M)) != 0) {
+				p->frag.id = ft_rd32(data + off + 4);
+				p->frag.offset = fo & FT_IP6_FRAG_OFF_MASK;
+				p->frag.more = fo & FT_IP6_FRAG_M;
+				p->frag.frag_hdr_off = (uint16_t)(off - l3);
+				p->frag.next_proto = data[off];
+				ft_set_fragment(p, off + hlen, *ip_end);
+				return FT_MAL_NONE;
+			}
+		}
+		nh = data[off];
+		off += hlen;
+	}
+done:
+	p->l4_proto = nh;
+	p->l4_off = (uint16_t)off;
+	return FT_MAL_NONE;
+}
+
+/* Options are inside [opt, opt + len), len = doff*4 - 20, already within caplen. */
+static enum ft_malformed_reason
+ft_decode_tcp_opts(const uint8_t *opt, uint32_t len, struct ft_tcp_meta *t)
+{
+	uint32_t i = 0, olen;
+	uint8_t kind;
+
+	while (i < len) {
+		kind = opt[i];
+		if (kind == FT_TCPOPT_EOL)
+			break;
+		if (kind == FT_TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (len - i < 2)
+			return FT_MAL_TCP_OPT_OVERRUN;
+		olen = opt[i + 1];
+		if (olen < 2 || olen > len - i)
+			return FT_MAL_TCP_OPT_OVERRUN;
+		/* A known kind with a wrong length is ignored, as stacks do. */
+		switch (kind) {
+		case FT_TCPOPT_MSS:
+			if (olen == FT_TCPOLEN_MSS)
+				t->mss = ft_rd16(opt + i + 2);
+			break;
+		case FT_TCPOPT_WSCALE:
+			/* Kept as sent: the tracker judges shifts above 14 (RFC 7323). */
+			if (olen == FT_TCPOLEN_WSCALE)
+				t->wscale = opt[i + 2];
+			break;
+		case FT_TCPOPT_SACK_PERM:
+			if (olen == FT_TCPOLEN_SACK_PERM)
+				t->sack_perm = 1;
+			break;
+		case FT_TCPOPT_TS:
+			if (olen == FT_TCPOLEN_TS) {
+				t->has_ts = 1;
+				t->ts_val = ft_rd32(opt + i + 2);
+				t->ts_ecr = ft_rd32(opt + i + 6);
+			}
+			break;
+		default:
+			break;
+		}
+		i += olen;
+	}
+	return FT_MAL_NONE;
+}
+
+static enum ft_malformed_reason
+ft_decode_tcp(const uint8_t *data, uint32_t caplen, uint32_t ip_end, struct ft_pkt *p)
+{
+	const uint32_t l4 = p->l4_off;
+	const struct rte_tcp_hdr *th;
+	uint32_t hlen;
+
+	if (ft_avail(caplen, ip_end, l4) < sizeof(*th))
+		return FT_MAL_TRUNC_TCP;
+	th = (const struct rte_tcp_hdr *)(data + l4);
+	hlen = (uint32_t)(th->data_off >> 4) * 4;
+	if (hlen < sizeof(*th))
+		return FT_MAL_TCP_BAD_DOFF;
+	if (hlen > ip_end - l4 || hlen > caplen - l4)
+		return FT_MAL_TCP_DOFF_OVERRUN;
+
+	p->cls = FT_CLS_TCP;
+	p->sport = rte_be_to_cpu_16(th->src_port);
+	p->dport = rte_be_to_cpu_16(th->dst_port);
+	p->tcp.seq = rte_be_to_cpu_32(th->sent_seq);
+	p->tcp.ack = rte_be_to_cpu_32(th->recv_ack);
+	p->tcp.win = rte_be_to_cpu_16(th->rx_win);
+	p->tcp.flags = th->tcp_flags;
+	p->tcp.wscale = FT_TCP_WSCALE_NONE;
+	p->l4_hlen = (uint16_t)hlen;
+	p->payload_off = (uint16_t)(l4 + hlen);
+	p->payload_len = (uint16_t)(ip_end - (l4 + hlen));
+	return ft_decode_tcp_opts(data + l4 + sizeof(*th), hlen - sizeof(*th), &p->tcp);
+}
+
+static enum ft_malformed_reason
+ft_decode_udp(const uint8_t *data, uint32_t caplen, uint32_t ip_end, struct ft_pkt *p)
+{
+	const uint32_t l4 = p->l4_off;
+	const struct rte_udp_hdr *uh;
+	uint32_t ulen;
+
+	if (ft_avail(caplen, ip_end, l4) < sizeof(*uh))
+		return FT_MAL_TRUNC_UDP;
+	uh = (const struct rte_udp_hdr *)(data + l4);
+	ulen = rte_be_to_cpu_16(uh->dgram_len);
+	if (ulen < sizeof(*uh) || ulen > ip_end - l4)
+		return FT_MAL_UDP_BAD_LEN;
+
+	p->cls = FT_CLS_UDP;
+	p->sport = rte_be_to_cpu_16(uh->src_port);
+	p->dport = rte_be_to_cpu_16(uh->dst_port);
+	p->l4_hlen = sizeof(*uh);
+	p->payload_off = (uint16_t)(l4 + sizeof(*uh));
+	/* The IP length bounds the payload, as for TCP; ulen was only validated. */
+	p->payload_len = (uint16_t)(ip_end - (l4 + sizeof(*uh)));
+	return FT_MAL_NONE;
+}
+
+/* Dispatch on the transport once l4_off and ip_end are known. */
+static enum ft_malformed_reason
+ft_decode_l4(const uint8_t *data, uint32_t caplen, uint32_t ip_end, struct ft_pkt *p)
+{
+	const uint8_t icmp = p->ip_ver == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+
+	if (p->l4_proto == IPPROTO_TCP)
+		return ft_decode_tcp(data, caplen, ip_end, p);
+	if (p->l4_proto == IPPROTO_UDP)
+		return ft_decode_udp(data, caplen, ip_end, p);
+
+	/* ICMP and other transports: no header is parsed, the rest is payload. */
+	p->payload_off = p->l4_off;
+	p->payload_len = (uint16_t)(ip_end - p->l4_off);
+	if (p->l4_proto == icmp) {
+		if (ft_avail(caplen, ip_end, p->l4_off) < FT_ICMP_MIN_HLEN)
+			return FT_MAL_TRUNC_ICMP;
+		p->cls = FT_CLS_ICMP;
+	} else {
+		p->cls = FT_CLS_OTHER_IP;
+	}
+	return FT_MAL_NONE;
+}
+
+enum ft_pkt_class
+ft_decode(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ft_pkt *p)
+{
+	enum ft_malformed_reason why;
+	uint32_t off, ip_end = 0;
+	uint16_t etype;
+
+	memset(p, 0, sizeof(*p));
+	p->malformed = FT_MAL_NONE;
+	/* A frame is never shorter than what was captured of it. */
+	if (wirelen < caplen)
+		wirelen = caplen;
+
+	if (caplen < RTE_ETHER_HDR_LEN)
+		return ft_malformed(p, FT_MAL_TRUNC_ETHER);
+	etype = ft_rd16(data + offsetof(struct rte_ether_hdr, ether_type));
+	off = RTE_ETHER_HDR_LEN;
+	while (ft_is_vlan_tpid(etype)) {
+		if (p->n_vlan == FT_DECODE_MAX_VLAN)
+			return ft_malformed(p, FT_MAL_VLAN_TOO_DEEP);
+		if (caplen - off < RTE_VLAN_HLEN)
+			return ft_malformed(p, FT_MAL_TRUNC_VLAN);
+		p->vlan[p->n_vlan++] = ft_rd16(data + off) & RTE_VLAN_ID_MASK;
+		etype = ft_rd16(data + off + 2);
+		off += RTE_VLAN_HLEN;
+	}
+	p->l3_off = (uint16_t)off;
+
+	if (etype == RTE_ETHER_TYPE_IPV4) {
+		why = ft_decode_ip4(data, caplen, wirelen, p, &ip_end);
+	} else if (etype == RTE_ETHER_TYPE_IPV6) {
+		why = ft_decode_ip6(data, caplen, wirelen, p, &ip_end);
+	} else {
+		p->cls = FT_CLS_NON_IP; /* hash stays 0: nothing to steer on */
+		return FT_CLS_NON_IP;
+	}
+	if (why != FT_MAL_NONE)
+		return ft_malformed(p, why);
+
+	if (p->cls == FT_CLS_FRAGMENT) {
+		/* Only the 3-tuple + id is common to all fragments of a datagram. */
+		p->hash = ft_decode_sym_hash(p->src, 0, p->dst, 0, p->frag.next_proto, p->frag.id);
+		return FT_CLS_FRAGMENT;
+	}
+
+	why = ft_decode_l4(data, caplen, ip_end, p);
+	if (why != FT_MAL_NONE)
+		return ft_malformed(p, why);
+	p->hash = ft_decode_sym_hash(p->src, p->sport, p->dst, p->dport, p->l4_proto,
+				     ((uint32_t)p->vlan[0] << 16) | p->vlan[1]);
+	return (enum ft_pkt_class)p->cls;
+}
+
+/*
+ * The tuple hashed, endpoints in canonical order so both directions produce
+ * the same words: [0..1] low address, [2..3] high address, [4] low port,
+ * high port and protocol, [5] extra.
+ *
+ * It is an array of uint64_t, not a struct, on purpose: rte_hash_crc() reads
+ * its input through uint64_t (and uint32_t, ...) pointers, so at -O2 with
+ * strict aliasing GCC may drop stores made through any other type (seen:
+ * the hash ignored ports and protocol). 48 bytes keeps every read 8 wide.
+ */
+#define FT_SYM_WORDS 6
+
+uint32_t
+ft_decode_sym_hash(const uint8_t *a, uint16_t ap, const uint8_t *b, uint16_t bp,
+		   uint8_t proto, uint32_t extra)
+{
+	uint64_t w[FT_SYM_WORDS];
+	int c = memcmp(a, b, 16);
+
+	if (c > 0 || (c == 0 && ap > bp)) {
+		const uint8_t *x = a;
+		uint16_t xp = ap;
+
+		a = b;
+		ap = bp;
+		b = x;
+		bp = xp;
+	}
+	memcpy(&w[0], a, 16);
+	memcpy(&w[2], b, 16);
+	w[4] = (uint64_t)ap | (uint64_t)bp << 16 | (uint64_t)proto << 32;
+	w[5] = extra;
+	return rte_hash_crc(w, sizeof(w), FT_SYM_HASH_SEED);
+}
+
+static const char *const ft_class_names[] = {
+	[FT_CLS_TCP] = "tcp",
+	[FT_CLS_UDP] = "udp",
+	[FT_CLS_ICMP] = "icmp",
+	[FT_CLS_OTHER_IP] = "other_ip",
+	[FT_CLS_FRAGMENT] = "fragment",
+	[FT_CLS_NON_IP] = "non_ip",
+	[FT_CLS_MALFORMED] = "malformed",
+};
+_Static_assert(RTE_DIM(ft_class_names) == FT_CLS_MAX, "a class has no name");
+
+/* Part of the stats JSON contract: append, never rename. */
+static const char *const ft_mal_names[] = {
+	[FT_MAL_NONE] = "none",
+	[FT_MAL_TRUNC_ETHER] = "trunc_ether",
+	[FT_MAL_TRUNC_VLAN] = "trunc_vlan",
+	[FT_MAL_VLAN_TOO_DEEP] = "vlan_too_deep",
+	[FT_MAL_TRUNC_IP4] = "trunc_ip4",
+	[FT_MAL_IP4_BAD_VERSION] = "ip4_bad_version",
+	[FT_MAL_IP4_BAD_IHL] = "ip4_bad_ihl",
+	[FT_MAL_IP4_BAD_TOTLEN] = "ip4_bad_totlen",
+	[FT_MAL_TRUNC_IP6] = "trunc_ip6",
+	[FT_MAL_IP6_BAD_VERSION] = "ip6_bad_version",
+	[FT_MAL_IP6_BAD_PLEN] = "ip6_bad_plen",
+	[FT_MAL_IP6_EXT_TRUNC] = "ip6_ext_trunc",
+	[FT_MAL_IP6_EXT_TOO_MANY] = "ip6_ext_too_many",
+	[FT_MAL_TRUNC_TCP] = "trunc_tcp",
+	[FT_MAL_TCP_BAD_DOFF] = "tcp_bad_doff",
+	[FT_MAL_TCP_DOFF_OVERRUN] = "tcp_doff_overrun",
+	[FT_MAL_TCP_OPT_OVERRUN] = "tcp_opt_overrun",
+	[FT_MAL_TRUNC_UDP] = "trunc_udp",
+	[FT_MAL_UDP_BAD_LEN] = "udp_bad_len",
+	[FT_MAL_TRUNC_ICMP] = "trunc_icmp",
+};
+_Static_assert(RTE_DIM(ft_mal_names) == FT_MAL_MAX, "a malformed reason has no name");
+
+const char *
+ft_pkt_class_name(unsigned int cls)
+{
+	/* The NULL check catches a gap the size assertion cannot see. */
+	return cls < FT_CLS_MAX && ft_class_names[cls] != NULL ? ft_class_names[cls] : "unknown";
+}
+
+const char *
+ft_malformed_name(unsigned int reason)
+{
+	return reason < FT_MAL_MAX && ft_mal_names[reason] != NULL ? ft_mal_names[reason] :
+								      "unknown";
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef FT_DECODE_H
+#define FT_DECODE_H
+
+/**
+ * @file
+ * flowtap packet decoder.
+ *
+ * Owns: parsing of one frame (Ethernet, 802.1Q/QinQ, IPv4 with options, IPv6
+ * with a bounded walk of extension headers, TCP with options, UDP, ICMP and
+ * ICMPv6) into a small metadata record, the classification of the frame into
+ * exactly one class, the named reasons a frame is malformed, and the software
+ * symmetric hash that decides which worker owns a packet.
+ *
+ * The decoder never reads past @p caplen bytes and never writes to the
+ * packet. It does not allocate and has no global state, so every worker can
+ * call it concurrently.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Most VLAN tags the decoder walks (802.1ad outer + 802.1Q inner). */
+#define FT_DECODE_MAX_VLAN 2
+/** Most IPv6 extension headers walked before the packet is called malformed. */
+#define FT_DECODE_MAX_IP6_EXT 8
+
+/** The one class every decoded frame falls in. */
+enum ft_pkt_class {
+	FT_CLS_TCP = 0,   /**< IPv4/IPv6 TCP segment, headers complete */
+	FT_CLS_UDP,       /**< UDP datagram */
+	FT_CLS_ICMP,      /**< ICMP or ICMPv6 */
+	FT_CLS_OTHER_IP,  /**< IP with another transport protocol */
+	FT_CLS_FRAGMENT,  /**< an IPv4 or IPv6 fragment (L4 not decoded) */
+	FT_CLS_NON_IP,    /**< not IP (ARP, LLDP, ...) */
+	FT_CLS_MALFORMED, /**< see ft_pkt.malformed for the reason */
+	FT_CLS_MAX
+};
+
+/**
+ * Why a frame is malformed. Names (ft_malformed_name()) are part of the
+ * stats JSON contract: add reasons at the end, never rename.
+ */
+enum ft_malformed_reason {
+	FT_MAL_NONE = 0,
+	FT_MAL_TRUNC_ETHER,        /**< shorter than an Ethernet header */
+	FT_MAL_TRUNC_VLAN,         /**< VLAN tag cut off */
+	FT_MAL_VLAN_TOO_DEEP,      /**< more than FT_DECODE_MAX_VLAN tags */
+	FT_MAL_TRUNC_IP4,          /**< shorter than a 20-byte IPv4 header */
+	FT_MAL_IP4_BAD_VERSION,    /**< IPv4 ethertype, version field not 4 */
+	FT_MAL_IP4_BAD_IHL,        /**< IHL below 5 or beyond the frame */
+	FT_MAL_IP4_BAD_TOTLEN,     /**< total length below IHL*4 or beyond the frame */
+	FT_MAL_TRUNC_IP6,          /**< shorter than a 40-byte IPv6 header */
+	FT_MAL_IP6_BAD_VERSION,    /**< IPv6 ethertype, version field not 6 */
+	FT_MAL_IP6_BAD_PLEN,       /**< payload length beyond the frame */
+	FT_MAL_IP6_EXT_TRUNC,      /**< an extension header runs past the datagram */
+	FT_MAL_IP6_EXT_TOO_MANY,   /**< more than FT_DECODE_MAX_IP6_EXT ext headers */
+	FT_MAL_TRUNC_TCP,          /**< fewer than 20 bytes of TCP header */
+	FT_MAL_TCP_BAD_DOFF,       /**< TCP data offset below 5 */
+	FT_MAL_TCP_DOFF_OVERRUN,   /**< data offset beyond the segment */
+	FT_MAL_TCP_OPT_OVERRUN,    /**< an option's length runs past the header or is < 2 */
+	FT_MAL_TRUNC_UDP,          /**< fewer than 8 bytes of UDP header */
+	FT_MAL_UDP_BAD_LEN,        /**< UDP length below 8 or beyond the datagram */
+	FT_MAL_TRUNC_ICMP,         /**< fewer than 4 (ICMP) / 4 (ICMPv6) bytes */
+	FT_MAL_MAX
+};
+
+/** TCP flag bits as on the wire (byte 13 of the TCP header). */
+#define FT_TCP_FIN 0x01
+#define FT_TCP_SYN 0x02
+#define FT_TCP_RST 0x04
+#define FT_TCP_PSH 0x08
+#define FT_TCP_ACK 0x10
+#define FT_TCP_URG 0x20
+#define FT_TCP_ECE 0x40
+#define FT_TCP_CWR 0x80
+
+/** ft_tcp_meta.wscale when the segment carries no window-scale option. */
+#define FT_TCP_WSCALE_NONE 0xff
+
+/** TCP fields the tracker needs, host byte order. */
+struct ft_tcp_meta {
+	uint32_t seq;
+	uint32_t ack;
+	uint32_t ts_val;     /**< valid when has_ts */
+	uint32_t ts_ecr;     /**< valid when has_ts */
+	uint16_t win;        /**< raw (unscaled) window */
+	uint16_t mss;        /**< 0 when absent */
+	uint8_t flags;       /**< FT_TCP_* */
+	uint8_t wscale;      /**< shift as sent (may exceed 14), or FT_TCP_WSCALE_NONE */
+	uint8_t sack_perm;   /**< SACK-permitted option present */
+	uint8_t has_ts;      /**< timestamps option present */
+};
+
+/** Fragment fields, valid when ft_pkt.cls == FT_CLS_FRAGMENT. */
+struct ft_frag_meta {
+	uint32_t id;         /**< IPv4 identification or IPv6 fragment id */
+	uint16_t offset;     /**< byte offset of this fragment's data */
+	uint16_t frag_hdr_off; /**< IPv6: offset of the Fragment header from l3_off */
+	uint8_t more;        /**< MF / M flag */
+	uint8_t df;          /**< IPv4 DF flag */
+	uint8_t reserved;    /**< IPv4 reserved flag bit set */
+	uint8_t next_proto;  /**< protocol the reassembled datagram carries */
+};
+
+/**
+ * Decoded view of one frame. Offsets are from the start of the frame.
+ * Addresses are kept in network byte order; IPv4 addresses occupy the first
+ * 4 bytes of src/dst and the rest is zero, so a key built from them compares
+ * correctly for both families.
+ */
+struct ft_pkt {
+	uint8_t cls;          /**< enum ft_pkt_class */
+	uint8_t malformed;    /**< enum ft_malformed_reason, FT_MAL_NONE unless malformed */
+	uint8_t ip_ver;       /**< 4, 6, or 0 for non-IP */
+	uint8_t l4_proto;     /**< IPPROTO_* of the transport (last next-header) */
+	uint8_t n_vlan;       /**< VLAN tags seen */
+	uint8_t ttl;          /**< IPv4 TTL or IPv6 hop limit */
+	uint16_t vlan[FT_DECODE_MAX_VLAN]; /**< VLAN ids, outer first, 0 when absent */
+	uint16_t l3_off;      /**< start of the IP header */
+	uint16_t l4_off;      /**< start of the transport header */
+	uint16_t l4_hlen;     /**< transport header length (TCP: doff*4) */
+	uint16_t payload_off; /**< start of the transport payload */
+	uint16_t payload_len; /**< transport payload bytes, bounded by IP length */
+	uint16_t ip_len;      /**< IP datagram length from the header (v4 total, v6 40+plen) */
+	uint16_t sport;       /**< host order; 0 for protocols without ports */
+	uint16_t dport;
+	uint32_t hash;        /**< symmetric hash: same for both directions */
+	uint8_t src[16];
+	uint8_t dst[16];
+	struct ft_tcp_meta tcp;
+	struct ft_frag_meta frag;
+};
+
+/**
+ * Decode one Ethernet frame.
+ *
+ * @param data    first byte of the frame
+ * @param caplen  bytes available at @p data (the decoder reads no further)
+ * @param wirelen bytes of the whole frame (>= caplen when the mbuf is
+ *                segmented or the capture truncated it); IP lengths are
+ *                checked against this
+ * @param p       filled in; p->cls is always set
+ * @return p->cls
+ *
+ * Headers must be within @p caplen; a header that is cut off is malformed
+ * (FT_MAL_TRUNC_*), whatever @p wirelen says.
+ */
+enum ft_pkt_class ft_decode(const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+			    struct ft_pkt *p);
+
+/**
+ * Symmetric hash of a 5-tuple (plus VLANs): equal for (a,ap,b,bp) and
+ * (b,bp,a,ap). ft_decode() stores it in ft_pkt.hash for TCP/UDP/ICMP/other
+ * IP; for fragments it hashes addresses, protocol and identification, so all
+ * fragments of a datagram (but not the reassembled segment) share it.
+ */
+uint32_t ft_decode_sym_hash(const uint8_t *a, uint16_t ap, const uint8_t *b, uint16_t bp,
+			    uint8_t proto, uint32_t extra);
+
+/** Name of a class, e.g. "tcp"; "unknown" when out of range. */
+const char *ft_pkt_class_name(unsigned int cls);
+
+/** Name of a malformed reason, e.g. "tcp_bad_doff"; "unknown" when out of range. */
+const char *ft_malformed_name(unsigned int reason);
+
+/**
+ * Pick the owning worker from a hash without a division.
+ * @return a value in [0, n_workers)
+ */
+static inline unsigned int
+ft_decode_owner(uint32_t hash, unsigned int n_workers)
+{
+	return (unsigned int)(((uint64_t)hash * n_workers) >> 32);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FT_DECODE_H */
