@@ -238,7 +238,7 @@ ft_print_summary(struct ft_app *app, FILE *f)
 
 	sum_stats(app, &s);
 	if (app->offline)
-		fprintf(f, "flowtap: %s: %" PRIu64 " frames read in %.3f s (%.2f Mpps) by %u worker%s\n",
+		fprintf(f, "flowtap: %s: %" PRIu64 " frames read in %.3f s (%.3f Mpps) by %u worker%s\n",
 			app->opt.pcap_path, s.ctr[FT_CTR_RX], app->duration_s,
 			app->duration_s > 0 ? (double)s.ctr[FT_CTR_RX] / app->duration_s / 1e6 : 0.0,
 			app->n_workers, app->n_workers == 1 ? "" : "s");

@@ -33,6 +33,10 @@ ft_offline_check_capture(const char *path, uint64_t *packets)
 		return ft_fail("cannot open capture '%s': %s", path, strerror(errno));
 	if (S_ISDIR(st.st_mode))
 		return ft_fail("cannot open capture '%s': is a directory", path);
+	/* Read twice (counted here, replayed by net_pcap): a pipe cannot be. */
+	if (!S_ISREG(st.st_mode))
+		return ft_fail("cannot open capture '%s': not a regular file (pipes and devices cannot be replayed)",
+			       path);
 	if (access(path, R_OK) < 0)
 		return ft_fail("cannot open capture '%s': %s", path, strerror(errno));
 	if (st.st_size == 0)

@@ -167,6 +167,27 @@ def truth_path(pcap_path):
     return base + ".json"
 
 
+def inet_csum(data):
+    """The Internet checksum (RFC 1071) of data."""
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def write_main(build, argv):
+    """main() of a generator whose build() returns a Capture: write it to
+    argv[1] (default tests/data) and print the two paths."""
+    outdir = argv[1] if len(argv) > 1 else default_data_dir()
+    os.makedirs(outdir, exist_ok=True)
+    path, tpath = build().write(outdir)
+    print(path)
+    print(tpath)
+    return 0
+
+
 def default_data_dir():
     return os.path.join(SRC_ROOT, "tests", "data")
 

@@ -31,13 +31,6 @@ SPORTS = [80, 443, 25, 22]
 MAC_C, MAC_S = bytes.fromhex("00005e005301"), bytes.fromhex("00005e005302")
 
 
-def _csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def frame(f, side, flags, seq, ack, payload, ipid):
@@ -50,13 +43,13 @@ def frame(f, side, flags, seq, ack, payload, ipid):
         pseudo = src + dst + struct.pack("!IxxxB", len(tcp), 6)
     else:
         pseudo = src + dst + struct.pack("!xBH", 6, len(tcp))
-    tcp = tcp[:16] + struct.pack("!H", _csum(pseudo + tcp)) + tcp[18:]
+    tcp = tcp[:16] + struct.pack("!H", ftgen.inet_csum(pseudo + tcp)) + tcp[18:]
     if f["v6"]:
         ip = struct.pack("!IHBB", 6 << 28, len(tcp), 6, 64) + src + dst
         et = 0x86DD
     else:
         h = struct.pack("!BBHHHBBH", 0x45, 0, 20 + len(tcp), ipid, 0x4000, 64, 6, 0) + src + dst
-        ip = h[:10] + struct.pack("!H", _csum(h)) + h[12:]
+        ip = h[:10] + struct.pack("!H", ftgen.inet_csum(h)) + h[12:]
         et = 0x0800
     l2 = (MAC_S + MAC_C) if side == "c" else (MAC_C + MAC_S)
     if f["vlan"]:

@@ -53,13 +53,6 @@ def tagged(pkt, tpids):
     return bytes(b)
 
 
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def raw_eth(ethertype, payload, dst=MAC_B, src=MAC_A):
@@ -75,7 +68,7 @@ def raw_ip4(proto, l4, ihl=5, tot=None, ver=4, ident=0x4242, frag=0x4000, ttl=64
     h = struct.pack("!BBHHHBBH4s4s", (ver << 4) | ihl, 0, tot & 0xFFFF, ident, frag, ttl, proto, 0,
                     bytes(map(int, src.split("."))), bytes(map(int, dst.split("."))))
     h += opts
-    cs = csum(h[:20] + opts)
+    cs = ftgen.inet_csum(h[:20] + opts)
     h = h[:10] + struct.pack("!H", cs) + h[12:]
     return h + l4
 
@@ -398,12 +391,7 @@ def build():
 
 
 def main(argv):
-    outdir = argv[1] if len(argv) > 1 else ftgen.default_data_dir()
-    os.makedirs(outdir, exist_ok=True)
-    path, tpath = build().write(outdir)
-    print(path)
-    print(tpath)
-    return 0
+    return ftgen.write_main(build, argv)
 
 
 if __name__ == "__main__":

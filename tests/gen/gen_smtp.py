@@ -67,12 +67,7 @@ def build():
 
 
 def main(argv):
-    outdir = argv[1] if len(argv) > 1 else ftgen.default_data_dir()
-    os.makedirs(outdir, exist_ok=True)
-    path, tpath = build().write(outdir)
-    print(path)
-    print(tpath)
-    return 0
+    return ftgen.write_main(build, argv)
 
 
 if __name__ == "__main__":
