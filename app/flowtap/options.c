@@ -113,7 +113,7 @@ parse_app_args(int argc, char **argv, struct ft_app *app)
 	/* pass 1: --config, --help, --version */
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
 		if (c == 'h') {
 			ft_usage(stdout);
 			exit(0);
@@ -130,7 +130,7 @@ parse_app_args(int argc, char **argv, struct ft_app *app)
 
 	/* pass 2: everything else, in order */
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_CONFIG:
 			break;

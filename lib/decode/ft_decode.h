@@ -148,7 +148,9 @@ struct ft_pkt {
  * @return p->cls
  *
  * Headers must be within @p caplen; a header that is cut off is malformed
- * (FT_MAL_TRUNC_*), whatever @p wirelen says.
+ * whatever @p wirelen says: FT_MAL_TRUNC_* for a fixed header, the reason of
+ * the length field that points past the bytes otherwise (ip4_bad_ihl for cut
+ * IPv4 options, tcp_doff_overrun for cut TCP options, ip6_ext_trunc).
  */
 enum ft_pkt_class ft_decode(const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 			    struct ft_pkt *p);
