@@ -180,6 +180,7 @@ def run_case(t, workers, cap, expect):
             ft.wait()
         if tp is not None:
             tp.quit()
+        remove_runtime_dir(tp_prefix)  # also when testpmd never started
         remove_runtime_dir(ft_prefix)
 
 
