@@ -31,8 +31,6 @@ SPORTS = [80, 443, 25, 22]
 MAC_C, MAC_S = bytes.fromhex("00005e005301"), bytes.fromhex("00005e005302")
 
 
-
-
 def frame(f, side, flags, seq, ack, payload, ipid):
     """One Ethernet frame of flow f from side 'c' or 's'."""
     src, dst, sp, dp = (f["c"], f["s"], f["cport"], f["sport"]) if side == "c" else \

@@ -53,8 +53,6 @@ def tagged(pkt, tpids):
     return bytes(b)
 
 
-
-
 def raw_eth(ethertype, payload, dst=MAC_B, src=MAC_A):
     return bytes.fromhex(dst.replace(":", "")) + bytes.fromhex(src.replace(":", "")) + \
         struct.pack("!H", ethertype) + payload

@@ -31,8 +31,7 @@ def remove_runtime_dir(prefix):
 class TestPmd:
     """dpdk-testpmd in interactive mode, driven through its prompt."""
 
-    def __init__(self, args, prefix):
-        self.prefix = prefix
+    def __init__(self, args):
         self.p = subprocess.Popen(
             ["stdbuf", "-oL", "dpdk-testpmd"] + args,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -80,7 +79,6 @@ class TestPmd:
         except Exception:
             self.p.kill()
             self.p.wait()
-        remove_runtime_dir(self.prefix)
 
 
 def frames(path):
@@ -107,7 +105,7 @@ def run_case(t, workers, cap, expect):
             "--vdev", f"net_pcap0,rx_pcap={cap},tx_pcap={back}",
             "--vdev", f"net_memif0,role=server,socket={sock},socket-abstract=no",
             "--", "-i", "--no-flush-rx", "--forward-mode=io", "--total-num-mbufs=8192",
-            "--txq=1", "--rxq=1"], tp_prefix)
+            "--txq=1", "--rxq=1"])
         ft = subprocess.Popen([
             FLOWTAP, "--lcores", "(0-%d)@(0,1)" % workers, "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
             "--file-prefix", ft_prefix, "--log-level", "error",
@@ -180,7 +178,7 @@ def run_case(t, workers, cap, expect):
             ft.wait()
         if tp is not None:
             tp.quit()
-        remove_runtime_dir(tp_prefix)  # also when testpmd never started
+        remove_runtime_dir(tp_prefix)  # whether testpmd quit, was killed or never started
         remove_runtime_dir(ft_prefix)
 
 
