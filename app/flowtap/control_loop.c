@@ -21,30 +21,85 @@
 #define FT_OFFLINE_STALL_S 5
 
 static void
+write_event(struct ft_app *app, const struct ft_event *ev)
+{
+	if (app->events_out != NULL)
+		ft_event_write_json(app->events_out, ev, ft_tcp_state_name);
+}
+
+/* The cross-flow detectors run here, on the workers' observations. */
+static void
+run_detectors(struct ft_app *app, const struct ft_obs *o)
+{
+	struct ft_event ev[4];
+	unsigned int i, n;
+
+	if (app->detect == NULL)
+		return;
+	n = ft_detect_observe(app->detect, o, ev, RTE_DIM(ev));
+	for (i = 0; i < n; i++) {
+		ft_stats_anomaly(&app->control_stats, ev[i].type);
+		ft_stats_add(&app->control_stats, FT_CTR_EVENTS_EMITTED, 1);
+		write_event(app, &ev[i]);
+	}
+}
+
+/* Take what one ring holds, in bursts, handing each item to @p fn. */
+#define DRAIN_RING(ring, type, fn)                                                    \
+	do {                                                                          \
+		type items_[FT_EVENT_DRAIN_BURST];                                    \
+		unsigned int n_, i_;                                                  \
+		do {                                                                  \
+			n_ = rte_ring_sc_dequeue_burst_elem((ring), items_, sizeof(items_[0]), \
+							    RTE_DIM(items_), NULL);   \
+			for (i_ = 0; i_ < n_; i_++)                                   \
+				fn;                                                   \
+		} while (n_ == RTE_DIM(items_));                                      \
+	} while (0)
+
+/* Everything the workers sent: events, flow records, observations, ladder lines. */
+static void
 drain_events(struct ft_app *app)
 {
-	struct ft_event ev[FT_EVENT_DRAIN_BURST];
-	unsigned int w, n, i;
+	unsigned int w;
 
 	for (w = 0; w < app->n_workers; w++) {
-		do {
-			n = rte_ring_sc_dequeue_burst_elem(app->workers[w]->events, ev,
-							   sizeof(ev[0]), RTE_DIM(ev), NULL);
-			for (i = 0; i < n && app->events_out != NULL; i++)
-				ft_event_write_json(app->events_out, &ev[i], NULL);
-		} while (n == RTE_DIM(ev));
+		struct ft_worker *wk = app->workers[w];
+
+		DRAIN_RING(wk->events, struct ft_event, write_event(app, &items_[i_]));
+		DRAIN_RING(wk->observe, struct ft_obs, run_detectors(app, &items_[i_]));
+		if (app->flow_log_out != NULL)
+			DRAIN_RING(wk->records, struct ft_flow_record,
+				   ft_flow_record_write_json(app->flow_log_out, &items_[i_]));
+		else
+			DRAIN_RING(wk->records, struct ft_flow_record, (void)items_[i_]);
+		if (wk->ladder != NULL)
+			DRAIN_RING(wk->ladder, struct ft_ladder_line,
+				   ft_ladder_print(app, &items_[i_], stdout));
 	}
+}
+
+static bool
+workers_flushed(const struct ft_app *app)
+{
+	unsigned int i;
+
+	for (i = 0; i < app->n_workers; i++)
+		if (!__atomic_load_n(&app->workers[i]->flushed, __ATOMIC_ACQUIRE))
+			return false;
+	return true;
 }
 
 static void
 sum_stats(const struct ft_app *app, struct ft_stats *out)
 {
-	struct ft_stats *blocks[FT_MAX_WORKERS];
+	struct ft_stats *blocks[FT_MAX_WORKERS + 1];
 	unsigned int i;
 
 	for (i = 0; i < app->n_workers; i++)
 		blocks[i] = &app->workers[i]->stats;
-	ft_stats_sum(out, blocks, app->n_workers);
+	blocks[i] = (struct ft_stats *)&app->control_stats;
+	ft_stats_sum(out, blocks, app->n_workers + 1);
 }
 
 static uint64_t
@@ -151,6 +206,12 @@ ft_control_loop(struct ft_app *app)
 			}
 		}
 		usleep(state == FT_RUN ? 1000 : 100);
+	}
+	/* The workers write the records of every open connection as they
+	 * leave: keep draining until they are all done. */
+	while (!workers_flushed(app)) {
+		drain_events(app);
+		usleep(100);
 	}
 	rte_eal_mp_wait_lcore();
 	drain_events(app);

@@ -18,10 +18,15 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <pcap/pcap.h>
+
 #include "ft_config.h"
 #include "ft_control.h"
 #include "ft_decode.h"
+#include "ft_detect.h"
+#include "ft_flow.h"
 #include "ft_stats.h"
+#include "ft_tcp.h"
 
 #define FT_MAX_WORKERS 64
 #define FT_MAX_PORTS 32
@@ -46,11 +51,37 @@ struct ft_worker {
 	struct rte_ring *to[FT_MAX_WORKERS];    /* hand-over to worker j (NULL for self) */
 	struct rte_ring *from[FT_MAX_WORKERS];  /* hand-over from worker j */
 	struct rte_ring *events;                /* to the control lcore */
+	struct rte_ring *records;               /* flow records to the control lcore */
+	struct rte_ring *observe;               /* observations for the detectors */
+	struct rte_ring *ladder;                /* --ladder lines (NULL when off) */
+	struct ft_flow_table *flows;            /* this worker's flows */
+	struct ft_tcp_segcache *segs;           /* recent segments (retransmission check) */
+	uint64_t now_ns;                        /* newest packet time (offline) or TSC time */
+	volatile int flushed;                   /* exit flush done (release) */
 	uint16_t txq;                           /* this worker's tx queue on every port */
 	/* inline mode: per peer port, packets waiting for tx */
 	uint16_t tx_count[FT_MAX_PORTS];
 	struct rte_mbuf *tx_buf[FT_MAX_PORTS][FT_MAX_BURST * 2];
 } __rte_cache_aligned;
+
+/* One packet of a --ladder connection, from a worker to the control lcore. */
+struct ft_ladder_line {
+	uint64_t ts_ns;
+	uint64_t first_ns;      /* the connection's first packet */
+	uint32_t conn_id;
+	uint32_t seq, ack;
+	uint32_t isn[2];        /* orig, resp (after this packet) */
+	uint16_t worker;
+	uint16_t len;
+	uint16_t win;
+	uint16_t port[2];       /* orig, resp */
+	uint8_t dir;            /* FT_TCP_ORIG or FT_TCP_RESP */
+	uint8_t flags;
+	uint8_t ip_ver;
+	uint8_t state[2];       /* orig, resp, after this packet */
+	uint8_t pad[3];
+	uint8_t addr[2][16];    /* orig, resp */
+};
 
 /* What the user asked for, beyond the config file. */
 struct ft_options {
@@ -59,6 +90,9 @@ struct ft_options {
 	unsigned int workers;      /* --workers (offline) */
 	bool quiet;                /* --quiet: no summary */
 	bool mode_set;             /* --mode given */
+	bool workers_set;          /* --workers given */
+	const char *ladder;        /* --ladder FILTER (offline) */
+	bool relative;             /* --relative: ladder numbers relative to the ISNs */
 };
 
 /* The appliance. One instance, owned by main(). */
@@ -69,6 +103,12 @@ struct ft_app {
 	uint64_t capture_packets;           /* offline: frames in the capture */
 	int ts_dynfield;                    /* rx timestamp dynfield offset, -1 when none */
 	uint64_t ts_dynflag;
+	uint64_t ts_to_ns;                  /* rx timestamp unit in ns (pcap PMD: us) */
+	double ns_per_tsc;
+	bool ladder_on;                     /* --ladder compiled into ladder_prog */
+	struct bpf_program ladder_prog;
+	struct ft_detect *detect;           /* cross-flow detectors (control lcore) */
+	struct ft_stats control_stats;      /* the control lcore's own counters (detectors) */
 	unsigned int n_workers;
 	struct ft_worker *workers[FT_MAX_WORKERS];
 	struct ft_worker_info winfo[FT_MAX_WORKERS];
@@ -113,6 +153,20 @@ unsigned int ft_pool_size(const struct ft_app *app, unsigned int n_workers);
 int ft_workers_create(struct ft_app *app);
 void ft_workers_free(struct ft_app *app);
 int ft_worker_main(void *arg);
+
+/* track.c: the tracking stage of the worker pipeline */
+int ft_track_create(struct ft_app *app, struct ft_worker *w);
+void ft_track_free(struct ft_worker *w);
+void ft_track_burst(struct ft_worker *w, struct rte_mbuf **m, const struct ft_pkt *meta,
+		    unsigned int n);
+void ft_track_age(struct ft_worker *w);
+void ft_track_flush(struct ft_worker *w);
+uint64_t ft_track_flows_per_worker(const struct ft_app *app);
+uint64_t ft_track_memory_per_worker(const struct ft_app *app);
+
+/* ladder.c */
+int ft_ladder_setup(struct ft_app *app);
+void ft_ladder_print(struct ft_app *app, const struct ft_ladder_line *l, FILE *out);
 
 /* control_loop.c */
 int ft_control_loop(struct ft_app *app);

@@ -89,6 +89,7 @@ register_control(struct ft_app *app)
 	app->view.config_path = app->opt.config_path ? app->opt.config_path : "(defaults)";
 	app->view.n_workers = app->n_workers;
 	app->view.workers = app->winfo;
+	app->view.control_stats = &app->control_stats;
 	app->view.n_ports = app->n_ports;
 	app->view.ports = app->pinfo;
 	app->view.start_tsc = app->start_tsc;
@@ -103,11 +104,33 @@ register_control(struct ft_app *app)
 }
 
 static int
+setup_detectors(struct ft_app *app)
+{
+	struct ft_detect_config dc = {
+		.max_hosts = app->cfg.detect_max_hosts,
+		.isn_samples = app->cfg.isn_samples,
+		.syn_flood_rate = app->cfg.syn_flood_rate,
+	};
+
+	app->detect = ft_detect_create(&dc);
+	if (app->detect == NULL)
+		return ft_fail("cannot allocate the detectors' table of %u hosts", dc.max_hosts);
+	return 0;
+}
+
+static int
 run(struct ft_app *app)
 {
 	unsigned int i;
 
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
 	app->start_tsc = rte_get_tsc_cycles();
+	app->wall_ns_at_start = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	app->ns_per_tsc = 1e9 / (double)app->tsc_hz;
+	if (ft_ladder_setup(app) < 0 || setup_detectors(app) < 0)
+		return -1;
 	if (ft_workers_create(app) < 0 || ft_ports_setup(app) < 0 || open_outputs(app) < 0 ||
 	    register_control(app) < 0)
 		return -1;
@@ -149,10 +172,15 @@ main(int argc, char **argv)
 	}
 	app->tsc_hz = rte_get_tsc_hz();
 	app->ts_dynfield = -1;
+	/* DPDK 22.11's pcap PMD stores the capture time in microseconds. */
+	app->ts_to_ns = 1000;
 
 	rc = run(app);
 
 	ft_workers_free(app);
+	ft_detect_free(app->detect);
+	if (app->ladder_on)
+		pcap_freecode(&app->ladder_prog);
 	ft_ports_close(app);
 	ft_json_close_output(app->events_out);
 	ft_json_close_output(app->flow_log_out);

@@ -27,6 +27,8 @@ enum {
 	OPT_PCAP,
 	OPT_QUIET,
 	OPT_VERSION,
+	OPT_LADDER,
+	OPT_RELATIVE,
 };
 
 static const struct option long_opts[] = {
@@ -39,6 +41,8 @@ static const struct option long_opts[] = {
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "pcap", required_argument, NULL, OPT_PCAP },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "ladder", required_argument, NULL, OPT_LADDER },
+	{ "relative", no_argument, NULL, OPT_RELATIVE },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -72,6 +76,10 @@ ft_usage(FILE *f)
 	      "  --flow-log PATH        one JSON line per TCP connection ('-' for stdout)\n"
 	      "  --workers N            with --pcap: worker lcores (1-8, default 1)\n"
 	      "  --quiet                no summary at the end\n"
+	      "  --ladder FILTER        with --pcap: print every packet of the connections\n"
+	      "                         the filter (tcpdump syntax) picks, with both\n"
+	      "                         endpoints' states after each\n"
+	      "  --relative             ladder seq/ack relative to the ISNs\n"
 	      "  --version, --help\n", f);
 }
 
@@ -166,6 +174,12 @@ parse_app_args(int argc, char **argv, struct ft_app *app)
 		case OPT_QUIET:
 			app->opt.quiet = true;
 			break;
+		case OPT_LADDER:
+			app->opt.ladder = optarg;
+			break;
+		case OPT_RELATIVE:
+			app->opt.relative = true;
+			break;
 		case ':':
 			return ft_fail("option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -232,7 +246,9 @@ offline_memory_mb(const struct ft_app *app)
 {
 	uint64_t pool = (uint64_t)ft_pool_size(app, app->opt.workers) * (app->cfg.mbuf_size + 320);
 
-	return (unsigned int)(128 + (pool * 11 / 10 >> 20));
+	uint64_t tables = ft_track_memory_per_worker(app) * app->opt.workers;
+
+	return (unsigned int)(128 + ((pool + tables) * 11 / 10 >> 20));
 }
 
 int

@@ -2,8 +2,8 @@
 /*
  * The worker pipeline, per burst:
  *   rx -> decode -> owner check (hand over through an SPSC ring when another
- *   worker owns the flow) -> [defragment, track: later issues] -> count ->
- *   transmit (inline) or free.
+ *   worker owns the flow) -> [defragment: issue 4] -> track (track.c: flow
+ *   lookup, TCP states, events, records) -> count -> transmit (inline) or free.
  * Shared-nothing: a worker writes only its own struct ft_worker; it talks to
  * other cores only through single-producer single-consumer rings. No locks,
  * no atomic read-modify-write, no syscalls, no allocation here.
@@ -112,12 +112,10 @@ process_owned(struct ft_worker *w, struct ft_burst *b, struct rte_mbuf **m,
 {
 	unsigned int i;
 
-	RTE_SET_USED(w);
-	RTE_SET_USED(m);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		b->cls[meta[i].cls]++;
-		/* Defragmentation and TCP tracking plug in here. */
-	}
+	/* Defragmentation plugs in here (issue 4). */
+	ft_track_burst(w, m, meta, n);
 }
 
 static inline void
@@ -293,6 +291,7 @@ ft_worker_main(void *arg)
 			}
 		}
 		tx_flush_all(w);
+		ft_track_age(w);
 		if (work != 0)
 			ft_stats_set(&w->stats, FT_CTR_BUSY_ITERATIONS, ++busy);
 		/* Release: everything this iteration did is visible to the
@@ -300,6 +299,10 @@ ft_worker_main(void *arg)
 		__atomic_store_n(&w->stats.ctr[FT_CTR_ITERATIONS], ++iterations, __ATOMIC_RELEASE);
 	}
 	tx_flush_all(w);
+	/* Every connection still open gets its record ("exit"); the control
+	 * lcore drains the record ring meanwhile. */
+	ft_track_flush(w);
+	__atomic_store_n(&w->flushed, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -351,7 +354,19 @@ ft_workers_create(struct ft_app *app)
 
 		w->events = ring_create("ft_ev_%u%.0u", i, 0, sizeof(struct ft_event),
 					app->cfg.event_ring, w->socket);
-		if (w->events == NULL)
+		w->records = ring_create("ft_rec_%u%.0u", i, 0, sizeof(struct ft_flow_record),
+					 app->cfg.record_ring, w->socket);
+		w->observe = ring_create("ft_obs_%u%.0u", i, 0, sizeof(struct ft_obs),
+					 app->cfg.observe_ring, w->socket);
+		if (w->events == NULL || w->records == NULL || w->observe == NULL)
+			return -1;
+		if (app->ladder_on) {
+			w->ladder = ring_create("ft_lad_%u%.0u", i, 0, sizeof(struct ft_ladder_line),
+						4096, w->socket);
+			if (w->ladder == NULL)
+				return -1;
+		}
+		if (ft_track_create(app, w) < 0)
 			return -1;
 		for (j = 0; j < n; j++) {
 			struct rte_ring *r;
@@ -390,6 +405,10 @@ ft_workers_free(struct ft_app *app)
 			rte_ring_free(w->to[j]);
 		}
 		rte_ring_free(w->events);
+		rte_ring_free(w->records);
+		rte_ring_free(w->observe);
+		rte_ring_free(w->ladder);
+		ft_track_free(w);
 		rte_free(w);
 		app->workers[i] = NULL;
 	}

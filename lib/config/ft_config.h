@@ -63,6 +63,28 @@ struct ft_config {
 	uint32_t recent_events;            /**< recent: events kept for /flowtap/events */
 	bool every_occurrence;             /**< every_occurrence: one event per occurrence, not per flow per name */
 
+	/* [flows] */
+	uint32_t flows_max;                /**< max: flow entries per worker */
+	uint32_t timeout_embryonic;        /**< timeout_embryonic: s in the handshake */
+	uint32_t timeout_established;      /**< timeout_established: s of silence, established */
+	uint32_t timeout_closing;          /**< timeout_closing: s of silence while closing */
+	uint32_t msl;                      /**< msl: s; TIME_WAIT lasts 2 MSL */
+	uint32_t timeout_closed;           /**< timeout_closed: s a closed connection is kept */
+	uint32_t timeout_udp;              /**< timeout_udp: s of silence, UDP */
+	uint32_t timeout_other;            /**< timeout_other: s of silence, ICMP and other IP */
+	uint32_t close_linger;             /**< close_linger: s after a close before the record */
+	uint32_t record_ring;              /**< record_ring: slots of each worker's record ring */
+
+	/* [tcp] */
+	bool midstream;                    /**< midstream: track connections picked up mid-stream */
+	uint32_t segment_cache;            /**< segment_cache: recent segments per worker */
+
+	/* [detect] */
+	uint32_t detect_max_hosts;         /**< max_hosts: hosts the detectors follow */
+	uint32_t isn_samples;              /**< isn_samples: ISNs per server judged */
+	uint32_t syn_flood_rate;           /**< syn_flood_rate: half-open/s per destination */
+	uint32_t observe_ring;             /**< observe_ring: slots of each observation ring */
+
 	/* [output] */
 	char stats_json[FT_CONFIG_STR_LEN]; /**< stats_json: path, "-" stdout, "" none */
 	char events[FT_CONFIG_STR_LEN];     /**< events: path, "-" stdout, "" none */

@@ -240,6 +240,8 @@ ft_control_stats_fill(const struct ft_control_view *view, struct ft_tel_tree *t)
 	for (i = 0; i < view->n_workers && n < RTE_DIM(workers); i++)
 		if (view->workers[i].stats != NULL)
 			workers[n++] = view->workers[i].stats;
+	if (view->control_stats != NULL && n < RTE_DIM(workers))
+		workers[n++] = view->control_stats;
 	ft_stats_sum(&sum, workers, n);
 
 	for (i = 0; i < FT_CTR_MAX; i++)

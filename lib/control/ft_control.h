@@ -77,6 +77,7 @@ struct ft_control_view {
 	const char *config_path;        /**< file loaded, or "(defaults)" */
 	unsigned int n_workers;
 	const struct ft_worker_info *workers;
+	struct ft_stats *control_stats; /**< the control lcore's own counters (detectors), or NULL */
 	unsigned int n_ports;
 	const struct ft_port_info *ports;
 	uint64_t start_tsc;             /**< rte_rdtsc() at start (for uptime) */

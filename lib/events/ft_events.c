@@ -98,9 +98,10 @@ ft_event_write_json(FILE *f, const struct ft_event *ev, ft_state_name_fn state_n
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], pbuf[8];
 	static const char *const dirs[] = { "orig", "resp" };
 
-	fprintf(f, "{\"ts\":%" PRIu64 ".%06" PRIu64 ",\"event\":\"%s\",\"severity\":\"%s\"",
-		ev->ts_ns / UINT64_C(1000000000), (ev->ts_ns % UINT64_C(1000000000)) / 1000,
-		ft_event_name(ev->type), ft_severity_name(ev->severity));
+	fputs("{\"ts\":", f);
+	ft_json_ts(f, ev->ts_ns);
+	fprintf(f, ",\"event\":\"%s\",\"severity\":\"%s\"", ft_event_name(ev->type),
+		ft_severity_name(ev->severity));
 	fprintf(f, ",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u,\"proto\":\"%s\"",
 		ft_addr_format(src, sizeof(src), ev->ip_ver, ev->src), ev->sport,
 		ft_addr_format(dst, sizeof(dst), ev->ip_ver, ev->dst), ev->dport,

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <inttypes.h>
 #include <string.h>
 
 #include "ft_json.h"
@@ -57,4 +58,11 @@ ft_json_close_output(FILE *f)
 		fflush(f);
 	else
 		fclose(f);
+}
+
+void
+ft_json_ts(FILE *f, uint64_t ns)
+{
+	fprintf(f, "%" PRIu64 ".%06" PRIu64, ns / UINT64_C(1000000000),
+		(ns % UINT64_C(1000000000)) / 1000);
 }

@@ -8,6 +8,7 @@
  * records (which write on the control lcore, never on a worker).
  */
 
+#include <stdint.h>
 #include <stdio.h>
 
 #ifdef __cplusplus
@@ -20,6 +21,9 @@ extern "C" {
  * valid UTF-8 whatever the input).
  */
 void ft_json_str(FILE *f, const char *s);
+
+/** Write a time in ns since the epoch as seconds with microseconds (1700000000.123456). */
+void ft_json_ts(FILE *f, uint64_t ns);
 
 /**
  * Open an output named by the user: "-" is stdout, "" or NULL is none,

@@ -53,10 +53,21 @@ extern "C" {
 	X(HANDOFF_IN, "handoff.in", 0)                                        \
 	X(FLOWS_CREATED, "flows.created", 0)                                  \
 	X(FLOWS_ACTIVE, "flows.active", 0)                                    \
+	X(FLOWS_TCP, "flows.tcp", 0)                                          \
+	X(FLOWS_UDP, "flows.udp", 0)                                          \
+	X(FLOWS_OTHER, "flows.other", 0)                                      \
+	X(FLOWS_PORT_REUSE, "flows.port_reuse", 0)                            \
+	X(FLOWS_EXPIRED, "flows.expired", 0)                                  \
+	X(FLOWS_EVICTED, "flows.evicted", 0)                                  \
+	X(FLOWS_TABLE_FULL, "flows.table_full", 0)                            \
+	X(FLOWS_MIDSTREAM_SKIPPED, "flows.midstream_skipped", 0)              \
+	X(FLOWS_RECORDS, "flows.records", 0)                                  \
+	X(FLOWS_RECORDS_DROPPED, "flows.records_dropped", 0)                  \
 	X(DEFRAG_FRAGMENTS, "defrag.fragments", 0)                            \
 	X(DEFRAG_REASSEMBLED, "defrag.reassembled", 0)                        \
 	X(EVENTS_EMITTED, "events.emitted", 0)                                \
 	X(EVENTS_DROPPED, "events.dropped", 0)                                \
+	X(OBSERVATIONS_DROPPED, "events.observations_dropped", 0)             \
 	X(ITERATIONS, "worker.iterations", 0)                                 \
 	X(BUSY_ITERATIONS, "worker.busy_iterations", 0)
 

@@ -296,7 +296,8 @@ def main():
     err_path = os.path.join(tmp, "stderr")
     args = [flowtap, "-l", "0-1", "--no-huge", "-m", "512", "--no-pci",
             "--file-prefix", PREFIX, "--vdev", "net_null0",
-            "--", "--mode", "passive", "--stats-json", stats_path]
+            "--", "--mode", "passive", "--stats-json", stats_path,
+            "--set", "flows.max=65536"]
     proc = None
     try:
         # Output to files: a pipe nobody reads could fill and stall flowtap.

@@ -110,7 +110,7 @@ def run_case(t, workers, cap, expect):
             FLOWTAP, "--lcores", "(0-%d)@(0,1)" % workers, "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
             "--file-prefix", ft_prefix, "--log-level", "error",
             "--vdev", f"net_memif0,role=client,socket={sock},socket-abstract=no",
-            "--", "--mode", "inline", "--set", "ports.pairs=0-0", "--set", "general.status_interval=0",
+            "--", "--mode", "inline", "--set", "ports.pairs=0-0", "--set", "flows.max=65536", "--set", "general.status_interval=0",
             "--stats-json", stats_path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # wait for the memif link to come up on testpmd's side
         deadline = time.time() + 30

@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The tracking stage of the worker pipeline, for the packets a worker owns:
+ *   bulk flow lookup (insert what is new, evicting the oldest embryonic flow
+ *   when the table is full) -> TCP tracking -> anomalies to events ->
+ *   observations for the control core's detectors -> flow records when a
+ *   connection ends -> ladder lines when asked for.
+ * And the worker's side of ageing (the timer wheel) and of the exit flush.
+ * Everything here runs on the owning worker: no locks, no allocation.
+ */
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_ring_elem.h>
+
+#include "flowtap.h"
+
+/* Flows aged per worker iteration at most: a burst of expiries waits. */
+#define FT_AGE_BUDGET 256
+
+/* Offline nothing may be lost: a full ring is waited for (the control lcore
+ * drains it). Live, a worker never waits: the item is dropped and counted. */
+static bool
+ring_put(struct ft_worker *w, struct rte_ring *r, void *obj, unsigned int size,
+	 enum ft_ctr dropped)
+{
+	while (rte_ring_sp_enqueue_elem(r, obj, size) != 0) {
+		if (!ft_app.offline) {
+			ft_stats_add(&w->stats, dropped, 1);
+			return false;
+		}
+		rte_pause();
+	}
+	return true;
+}
+
+uint64_t
+ft_track_flows_per_worker(const struct ft_app *app)
+{
+	uint64_t n = app->cfg.flows_max;
+
+	/* A capture never needs more flows than it has frames. */
+	if (app->offline && app->capture_packets < n)
+		n = RTE_MAX(app->capture_packets, (uint64_t)1024);
+	return n;
+}
+
+uint64_t
+ft_track_memory_per_worker(const struct ft_app *app)
+{
+	/* Entry, key slot, buckets (ordinary and extendable), free-slot ring,
+	 * segment cache slots: see ft_flow_table_memory() for the table part. */
+	return ft_track_flows_per_worker(app) * (sizeof(struct ft_flow) + 96) +
+	       (uint64_t)app->cfg.segment_cache * 32;
+}
+
+static uint64_t
+live_now_ns(void)
+{
+	uint64_t dt = rte_get_tsc_cycles() - ft_app.start_tsc;
+
+	return ft_app.wall_ns_at_start + (uint64_t)((double)dt * ft_app.ns_per_tsc);
+}
+
+/* A packet's time: the capture's (offline, from the pcap PMD's rx
+ * timestamp) or the TSC's. */
+static inline uint64_t
+pkt_time(const struct ft_worker *w, const struct rte_mbuf *m)
+{
+	if (ft_app.ts_dynfield >= 0 && (m->ol_flags & ft_app.ts_dynflag))
+		return *RTE_MBUF_DYNFIELD(m, ft_app.ts_dynfield, const uint64_t *) *
+		       ft_app.ts_to_ns;
+	return w->now_ns;
+}
+
+/* Records and events ------------------------------------------------------- */
+
+static void
+write_record(struct ft_worker *w, struct ft_flow *f, enum ft_tcp_end end)
+{
+	struct ft_flow_record rec;
+
+	if (!(f->fflags & FT_FLOW_F_TCP) || (f->fflags & FT_FLOW_F_RECORD_DONE))
+		return;
+	f->fflags |= FT_FLOW_F_RECORD_DONE;
+	ft_flow_record_fill(&rec, w->flows, f, end);
+	if (ring_put(w, w->records, &rec, sizeof(rec), FT_CTR_FLOWS_RECORDS_DROPPED))
+		ft_stats_add(&w->stats, FT_CTR_FLOWS_RECORDS, 1);
+}
+
+static void
+emit_event(struct ft_worker *w, const struct ft_flow *f, unsigned int dir,
+	   const struct ft_pkt *p, const struct ft_tcp_anomaly *a, uint64_t now)
+{
+	struct ft_event ev;
+	/* src/dst are the connection's originator and responder; dir says
+	 * which of them sent the packet. */
+	const uint8_t *orig = dir == FT_TCP_ORIG ? p->src : p->dst;
+	const uint8_t *resp = dir == FT_TCP_ORIG ? p->dst : p->src;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.ts_ns = now;
+	ev.type = a->type;
+	ev.severity = (uint8_t)ft_event_default_severity(a->type);
+	ev.dir = (uint8_t)dir;
+	ev.ip_ver = p->ip_ver;
+	ev.proto = p->l4_proto;
+	ev.has = a->has | FT_EVF_STATES;
+	ev.orig_state = f->tcp.ep[FT_TCP_ORIG].state;
+	ev.resp_state = f->tcp.ep[FT_TCP_RESP].state;
+	ev.sport = dir == FT_TCP_ORIG ? p->sport : p->dport;
+	ev.dport = dir == FT_TCP_ORIG ? p->dport : p->sport;
+	ev.seq = a->seq;
+	ev.ack = a->ack;
+	ev.expected = a->expected;
+	memcpy(ev.src, orig, sizeof(ev.src));
+	memcpy(ev.dst, resp, sizeof(ev.dst));
+	memcpy(ev.detail, a->detail, RTE_MIN(sizeof(ev.detail), sizeof(a->detail)));
+	ev.detail[sizeof(ev.detail) - 1] = '\0';
+	if (ring_put(w, w->events, &ev, sizeof(ev), FT_CTR_EVENTS_DROPPED))
+		ft_stats_add(&w->stats, FT_CTR_EVENTS_EMITTED, 1);
+}
+
+static void
+observe(struct ft_worker *w, const struct ft_pkt *p, unsigned int dir, uint8_t kind,
+	uint32_t isn, uint64_t now)
+{
+	struct ft_obs o;
+	/* The server: the SYN's receiver, the SYN+ACK's sender. */
+	const bool server_sent = kind == FT_OBS_SERVER_ISN;
+
+	RTE_SET_USED(dir);
+	memset(&o, 0, sizeof(o));
+	o.ts_ns = now;
+	o.kind = kind;
+	o.ip_ver = p->ip_ver;
+	o.port = server_sent ? p->sport : p->dport;
+	o.isn = isn;
+	memcpy(o.addr, server_sent ? p->src : p->dst, sizeof(o.addr));
+	ring_put(w, w->observe, &o, sizeof(o), FT_CTR_OBSERVATIONS_DROPPED);
+}
+
+/* The ladder (--ladder FILTER) ------------------------------------------------ */
+
+static void
+ladder_line(struct ft_worker *w, const struct ft_flow *f, unsigned int dir, const struct ft_pkt *p,
+	    uint64_t now)
+{
+	struct ft_ladder_line l;
+
+	memset(&l, 0, sizeof(l));
+	l.ts_ns = now;
+	l.first_ns = f->first_ns;
+	l.conn_id = f->conn_id;
+	l.worker = (uint16_t)w->idx;
+	l.dir = (uint8_t)dir;
+	l.flags = p->tcp.flags;
+	l.seq = p->tcp.seq;
+	l.ack = p->tcp.ack;
+	l.len = p->payload_len;
+	l.win = p->tcp.win;
+	l.ip_ver = p->ip_ver;
+	l.state[0] = f->tcp.ep[FT_TCP_ORIG].state;
+	l.state[1] = f->tcp.ep[FT_TCP_RESP].state;
+	l.isn[0] = f->tcp.ep[FT_TCP_ORIG].isn;
+	l.isn[1] = f->tcp.ep[FT_TCP_RESP].isn;
+	memcpy(l.addr[0], dir == FT_TCP_ORIG ? p->src : p->dst, 16);
+	memcpy(l.addr[1], dir == FT_TCP_ORIG ? p->dst : p->src, 16);
+	l.port[0] = dir == FT_TCP_ORIG ? p->sport : p->dport;
+	l.port[1] = dir == FT_TCP_ORIG ? p->dport : p->sport;
+	ring_put(w, w->ladder, &l, sizeof(l), FT_CTR_EVENTS_DROPPED);
+}
+
+static bool
+ladder_match(const struct rte_mbuf *m)
+{
+	struct pcap_pkthdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.caplen = m->data_len;
+	h.len = m->pkt_len;
+	return pcap_offline_filter(&ft_app.ladder_prog, &h, rte_pktmbuf_mtod(m, const u_char *)) != 0;
+}
+
+/* Flows ------------------------------------------------------------------- */
+
+/* Make room in a full table: the oldest connection still in its handshake
+ * goes (a SYN flood must not push out established connections). */
+static bool
+evict_one(struct ft_worker *w)
+{
+	struct ft_flow *victim = ft_flow_oldest_embryo(w->flows);
+
+	if (victim == NULL)
+		return false;
+	write_record(w, victim, FT_END_EVICTED);
+	ft_flow_remove(w->flows, victim);
+	ft_stats_add(&w->stats, FT_CTR_FLOWS_EVICTED, 1);
+	return true;
+}
+
+static struct ft_flow *
+flow_create(struct ft_worker *w, const struct ft_pkt *p, const struct ft_flow_key *k, uint32_t sig,
+	    unsigned int side, uint64_t now)
+{
+	const bool tcp = p->cls == FT_CLS_TCP;
+	const bool syn = tcp && (p->tcp.flags & FT_TCP_SYN);
+	uint8_t age;
+	struct ft_flow *f;
+
+	if (tcp && !syn && !ft_app.cfg.midstream) {
+		ft_stats_add(&w->stats, FT_CTR_FLOWS_MIDSTREAM_SKIPPED, 1);
+		return NULL;
+	}
+	age = tcp ? (syn ? FT_AGE_EMBRYONIC : FT_AGE_ESTABLISHED) :
+	      p->cls == FT_CLS_UDP ? FT_FLOW_AGE_UDP : FT_FLOW_AGE_OTHER;
+	/* Handshakes and one-sided non-TCP flows are what a full table sheds. */
+	for (;;) {
+		f = ft_flow_insert(w->flows, k, sig, now, age, syn || !tcp);
+		if (f != NULL)
+			break;
+		if (!evict_one(w)) {
+			ft_stats_add(&w->stats, FT_CTR_FLOWS_TABLE_FULL, 1);
+			return NULL;
+		}
+	}
+	f->ip_ver = p->ip_ver;
+	f->n_vlan = p->n_vlan;
+	f->orig_side = (uint8_t)side;
+	ft_stats_add(&w->stats, FT_CTR_FLOWS_CREATED, 1);
+	if (tcp) {
+		if (!ft_tcp_first_is_orig(p))
+			f->orig_side = (uint8_t)(side ^ 1);
+		ft_tcp_init(&f->tcp, p, true);
+		f->fflags |= FT_FLOW_F_TCP;
+		ft_stats_add(&w->stats, FT_CTR_FLOWS_TCP, 1);
+	} else {
+		ft_stats_add(&w->stats, p->cls == FT_CLS_UDP ? FT_CTR_FLOWS_UDP : FT_CTR_FLOWS_OTHER, 1);
+	}
+	return f;
+}
+
+static void
+track_tcp(struct ft_worker *w, struct ft_flow *f, unsigned int side, const struct ft_pkt *p,
+	  const struct rte_mbuf *m, uint64_t now)
+{
+	struct ft_tcp_payload pl;
+	struct ft_tcp_result r;
+	unsigned int dir = side == f->orig_side ? FT_TCP_ORIG : FT_TCP_RESP;
+	unsigned int i;
+
+	pl.data = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->payload_off);
+	pl.caplen = m->data_len > p->payload_off ? m->data_len - p->payload_off : 0;
+	ft_tcp_track(&f->tcp, dir, p, &pl, w->segs, f->conn_id, &r);
+	if (unlikely(r.verdict == FT_TCP_REUSE)) {
+		/* Port reuse: the old connection's record is written now and a
+		 * new connection starts in the same entry. */
+		write_record(w, f, FT_END_NONE);
+		ft_flow_renew(w->flows, f, now, true);
+		f->orig_side = (uint8_t)side;
+		ft_tcp_init(&f->tcp, p, true);
+		dir = FT_TCP_ORIG;
+		ft_stats_add(&w->stats, FT_CTR_FLOWS_PORT_REUSE, 1);
+		ft_stats_add(&w->stats, FT_CTR_FLOWS_CREATED, 1);
+		ft_stats_add(&w->stats, FT_CTR_FLOWS_TCP, 1);
+		ft_tcp_track(&f->tcp, dir, p, &pl, w->segs, f->conn_id, &r);
+	}
+	for (i = 0; i < r.n; i++) {
+		ft_stats_anomaly(&w->stats, r.a[i].type);
+		if (r.a[i].first || ft_app.cfg.every_occurrence)
+			emit_event(w, f, dir, p, &r.a[i], now);
+	}
+	if (unlikely(r.obs != 0) && w->observe != NULL) {
+		if (r.obs & FT_TCP_OBS_SYN)
+			observe(w, p, dir, FT_OBS_SYN, 0, now);
+		if (r.obs & FT_TCP_OBS_SERVER_ISN)
+			observe(w, p, dir, FT_OBS_SERVER_ISN, p->tcp.seq, now);
+		if (r.obs & FT_TCP_OBS_ESTABLISHED) {
+			/* Sent by the client: the server is its receiver. */
+			observe(w, p, dir, FT_OBS_ESTABLISHED, 0, now);
+		}
+	}
+	if ((f->fflags & FT_FLOW_F_EMBRYO) && !ft_tcp_is_embryonic(&f->tcp))
+		ft_flow_embryo_leave(w->flows, f);
+	ft_flow_set_age(w->flows, f,
+			((f->tcp.cflags & FT_TCPC_FINISHED) && !(f->fflags & FT_FLOW_F_RECORD_DONE)) ?
+			(uint8_t)FT_FLOW_AGE_LINGER : (uint8_t)ft_tcp_age_class(&f->tcp));
+	if (unlikely(ft_app.ladder_on)) {
+		if (!(f->fflags & FT_FLOW_F_LADDER) && ladder_match(m))
+			f->fflags |= FT_FLOW_F_LADDER;
+		if (f->fflags & FT_FLOW_F_LADDER)
+			ladder_line(w, f, dir, p, now);
+	}
+}
+
+void
+ft_track_burst(struct ft_worker *w, struct rte_mbuf **m, const struct ft_pkt *meta, unsigned int n)
+{
+	struct ft_flow_key keys[FT_MAX_BURST];
+	const struct ft_flow_key *kp[FT_MAX_BURST];
+	struct ft_flow *flows[FT_MAX_BURST];
+	uint32_t sigs[FT_MAX_BURST];
+	uint8_t side[FT_MAX_BURST], which[FT_MAX_BURST];
+	unsigned int i, j, k = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct ft_pkt *p = &meta[i];
+
+		/* TCP, UDP, ICMP and other IP have flows; fragments wait for
+		 * reassembly, the rest has none. */
+		if (p->cls > FT_CLS_OTHER_IP)
+			continue;
+		side[k] = (uint8_t)ft_flow_key_make(p, &keys[k]);
+		kp[k] = &keys[k];
+		sigs[k] = p->hash;
+		which[k] = (uint8_t)i;
+		k++;
+	}
+	if (k == 0)
+		return;
+	ft_flow_lookup_bulk(w->flows, kp, sigs, k, flows);
+	for (j = 0; j < k; j++) {
+		const struct ft_pkt *p = &meta[which[j]];
+		const uint64_t now = pkt_time(w, m[which[j]]);
+		struct ft_flow *f = flows[j];
+
+		if (now > w->now_ns)
+			w->now_ns = now;
+		/* A flow created earlier in this same burst. */
+		if (f == NULL)
+			f = ft_flow_lookup(w->flows, &keys[j], sigs[j]);
+		if (f == NULL) {
+			f = flow_create(w, p, &keys[j], sigs[j], side[j], now);
+			if (f == NULL)
+				continue; /* counted; the packet is still in its class */
+		}
+		if (now > f->last_ns)
+			f->last_ns = now;
+		if (f->fflags & FT_FLOW_F_TCP) {
+			track_tcp(w, f, side[j], p, m[which[j]], now);
+		} else if (side[j] != f->orig_side && !(f->fflags & FT_FLOW_F_REPLIED)) {
+			f->fflags |= FT_FLOW_F_REPLIED;
+			ft_flow_embryo_leave(w->flows, f);
+		}
+	}
+	ft_stats_set(&w->stats, FT_CTR_FLOWS_ACTIVE, ft_flow_count(w->flows));
+}
+
+/* Ageing and exit ------------------------------------------------------------ */
+
+static enum ft_flow_expiry
+on_expire(struct ft_flow *f, void *arg)
+{
+	struct ft_worker *w = arg;
+
+	if ((f->fflags & FT_FLOW_F_TCP) && (f->tcp.cflags & FT_TCPC_FINISHED) &&
+	    !(f->fflags & FT_FLOW_F_RECORD_DONE)) {
+		/* Its linger is over: the record goes out, the entry stays for
+		 * TIME_WAIT (or the closed timeout) to recognise late packets. */
+		write_record(w, f, FT_END_NONE);
+		f->age = (uint8_t)ft_tcp_age_class(&f->tcp);
+		return FT_FLOW_KEEP;
+	}
+	write_record(w, f, FT_END_TIMEOUT);
+	ft_stats_add(&w->stats, FT_CTR_FLOWS_EXPIRED, 1);
+	return FT_FLOW_FREE;
+}
+
+void
+ft_track_age(struct ft_worker *w)
+{
+	if (!ft_app.offline)
+		w->now_ns = live_now_ns();
+	if (ft_flow_age(w->flows, w->now_ns, FT_AGE_BUDGET, on_expire, w) != 0)
+		ft_stats_set(&w->stats, FT_CTR_FLOWS_ACTIVE, ft_flow_count(w->flows));
+}
+
+static enum ft_flow_expiry
+on_exit_flush(struct ft_flow *f, void *arg)
+{
+	write_record(arg, f, FT_END_EXIT);
+	return FT_FLOW_FREE;
+}
+
+void
+ft_track_flush(struct ft_worker *w)
+{
+	ft_flow_foreach(w->flows, on_exit_flush, w);
+	ft_stats_set(&w->stats, FT_CTR_FLOWS_ACTIVE, 0);
+}
+
+int
+ft_track_create(struct ft_app *app, struct ft_worker *w)
+{
+	struct ft_flow_table_params prm;
+	char name[32];
+
+	memset(&prm, 0, sizeof(prm));
+	snprintf(name, sizeof(name), "ft_flows_%u", w->idx);
+	prm.name = name;
+	prm.max_flows = (uint32_t)ft_track_flows_per_worker(app);
+	prm.socket = w->socket;
+	prm.timeout_s[FT_AGE_EMBRYONIC] = app->cfg.timeout_embryonic;
+	prm.timeout_s[FT_AGE_ESTABLISHED] = app->cfg.timeout_established;
+	prm.timeout_s[FT_AGE_CLOSING] = app->cfg.timeout_closing;
+	prm.timeout_s[FT_AGE_TIME_WAIT] = 2 * app->cfg.msl;
+	prm.timeout_s[FT_AGE_CLOSED] = app->cfg.timeout_closed;
+	prm.timeout_s[FT_FLOW_AGE_LINGER] = app->cfg.close_linger;
+	prm.timeout_s[FT_FLOW_AGE_UDP] = app->cfg.timeout_udp;
+	prm.timeout_s[FT_FLOW_AGE_OTHER] = app->cfg.timeout_other;
+	w->flows = ft_flow_table_create(&prm);
+	if (w->flows == NULL)
+		return ft_fail("cannot allocate a flow table of %u flows on node %d: %s "
+			       "(lower [flows] max, or give more memory)",
+			       prm.max_flows, w->socket, rte_strerror(rte_errno));
+	w->segs = ft_tcp_segcache_create(app->cfg.segment_cache, w->socket);
+	if (w->segs == NULL)
+		return ft_fail("cannot allocate a segment cache of %u slots: %s",
+			       app->cfg.segment_cache, rte_strerror(rte_errno));
+	if (!app->offline)
+		w->now_ns = live_now_ns();
+	return 0;
+}
+
+void
+ft_track_free(struct ft_worker *w)
+{
+	ft_flow_table_free(w->flows);
+	ft_tcp_segcache_free(w->segs);
+	w->flows = NULL;
+	w->segs = NULL;
+}

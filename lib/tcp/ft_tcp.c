@@ -1,0 +1,894 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP tracking: the RFC 793 transition table, sequence and window checks
+ * after van Rooij (as nf_conntrack_proto_tcp.c does them), RFC 5961 RST
+ * acceptance, Zeek's history and conn_state, and the segment cache.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+#include "ft_tcp.h"
+
+/* Sequence arithmetic modulo 2^32. */
+static inline bool seq_before(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool seq_after(uint32_t a, uint32_t b) { return (int32_t)(b - a) < 0; }
+static inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_after(a, b) ? a : b; }
+
+/* RFC 7323: a shift above 14 is used as 14. */
+#define FT_TCP_MAX_WSCALE 14
+
+/* ------------------------------------------------------------------------ */
+/* The transition table                                                     */
+
+/* What one segment means to one endpoint. */
+enum tcp_ev {
+	EV_SEND_SYN = 0,
+	EV_SEND_SYNACK,
+	EV_SEND_ACK,
+	EV_SEND_FIN,
+	EV_SEND_FIN_CROSSED, /* FIN sent before the peer's FIN arrived */
+	EV_SEND_RST,
+	EV_RECV_SYN,
+	EV_RECV_SYNACK,
+	EV_RECV_ACK_SYN,
+	EV_RECV_ACK_FIN,
+	EV_RECV_FIN,
+	EV_RECV_RST,
+	EV_MAX
+};
+
+#define sCL FT_TCP_CLOSED
+#define sLI FT_TCP_LISTEN
+#define sSS FT_TCP_SYN_SENT
+#define sSR FT_TCP_SYN_RECEIVED
+#define sES FT_TCP_ESTABLISHED
+#define sF1 FT_TCP_FIN_WAIT_1
+#define sF2 FT_TCP_FIN_WAIT_2
+#define sCW FT_TCP_CLOSE_WAIT
+#define sCG FT_TCP_CLOSING
+#define sLA FT_TCP_LAST_ACK
+#define sTW FT_TCP_TIME_WAIT
+
+/*
+ * next[event][state]: the endpoint's state after the event. A cell equal to
+ * its column means "no change" (a retransmission, or an event the state
+ * ignores, as a host would).
+ */
+static const uint8_t tcp_next[EV_MAX][FT_TCP_STATE_MAX] = {
+/*                      sCL  sLI  sSS  sSR  sES  sF1  sF2  sCW  sCG  sLA  sTW */
+/* send SYN: active open; in SYN_RECEIVED a bare SYN answers a SYN (split
+ * handshake / simultaneous open) */
+[EV_SEND_SYN]        = { sSS, sSS, sSS, sSR, sES, sF1, sF2, sCW, sCG, sLA, sTW },
+/* send SYN+ACK: it received a SYN (seen or missed) */
+[EV_SEND_SYNACK]     = { sSR, sSR, sSR, sSR, sES, sF1, sF2, sCW, sCG, sLA, sTW },
+/* send ACK: acking the peer's SYN+ACK means it received it (missed by us) */
+[EV_SEND_ACK]        = { sCL, sLI, sES, sSR, sES, sF1, sF2, sCW, sCG, sLA, sTW },
+/* send FIN: close */
+[EV_SEND_FIN]        = { sCL, sLI, sSS, sF1, sF1, sF1, sF2, sLA, sCG, sLA, sTW },
+/* send FIN before the peer's FIN arrived, though we saw it pass first */
+[EV_SEND_FIN_CROSSED]= { sCL, sLI, sSS, sF1, sF1, sF1, sF2, sCG, sCG, sLA, sTW },
+/* send an acceptable RST: abort */
+[EV_SEND_RST]        = { sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL },
+/* receive SYN: passive open, or simultaneous open from SYN_SENT */
+[EV_RECV_SYN]        = { sSR, sSR, sSR, sSR, sES, sF1, sF2, sCW, sCG, sLA, sTW },
+/* receive a SYN+ACK acknowledging our SYN */
+[EV_RECV_SYNACK]     = { sCL, sLI, sES, sES, sES, sF1, sF2, sCW, sCG, sLA, sTW },
+/* receive the first ACK of our SYN */
+[EV_RECV_ACK_SYN]    = { sCL, sLI, sSS, sES, sES, sF1, sF2, sCW, sCG, sLA, sTW },
+/* receive the ACK of our FIN */
+[EV_RECV_ACK_FIN]    = { sCL, sLI, sSS, sSR, sES, sF2, sF2, sCW, sTW, sCL, sTW },
+/* receive FIN */
+[EV_RECV_FIN]        = { sCL, sLI, sSS, sCW, sCW, sCG, sTW, sCW, sCG, sLA, sTW },
+/* receive an acceptable RST */
+[EV_RECV_RST]        = { sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL },
+};
+
+static const char *const state_names[FT_TCP_STATE_MAX] = {
+	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1",
+	"FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
+};
+
+const char *
+ft_tcp_state_name(unsigned int state)
+{
+	return state < FT_TCP_STATE_MAX ? state_names[state] : "unknown";
+}
+
+const char *
+ft_tcp_end_name(unsigned int end)
+{
+	static const char *const names[FT_END_MAX] = {
+		"", "fin", "rst", "timeout", "evicted", "exit",
+	};
+	return end < FT_END_MAX ? names[end] : "";
+}
+
+static inline void
+step(struct ft_tcp_endpoint *e, enum tcp_ev ev)
+{
+	e->state = tcp_next[ev][e->state];
+}
+
+/* ------------------------------------------------------------------------ */
+/* Zeek's view: history letters and endpoint states                         */
+
+/* History letter kinds; a kind is recorded once per direction unless said. */
+enum hist_kind {
+	H_SYN = 0, H_SYNACK, H_ACK, H_DATA, H_FIN, H_RST, H_GAP, H_REXMIT,
+	H_ZWIN, H_FINRST, H_MULTI, H_MAX
+};
+
+static const char hist_letter[H_MAX] = {
+	[H_SYN] = 'S', [H_SYNACK] = 'H', [H_ACK] = 'A', [H_DATA] = 'D',
+	[H_FIN] = 'F', [H_RST] = 'R', [H_GAP] = 'G', [H_REXMIT] = 'T',
+	[H_ZWIN] = 'W', [H_FINRST] = 'I', [H_MULTI] = 'Q',
+};
+
+static void
+hist_add(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind k)
+{
+	char l = hist_letter[k];
+
+	if (c->hist_len + 1 >= FT_TCP_HISTORY_LEN)
+		return; /* long histories are cut, as Zeek's max_history does */
+	c->history[c->hist_len++] = (char)(dir == FT_TCP_ORIG ? l : (l | 0x20));
+	c->history[c->hist_len] = '\0';
+}
+
+/* Record a letter the first time its kind is seen in this direction. */
+static bool
+hist_once(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind k)
+{
+	uint32_t bit = UINT32_C(1) << (k + dir * H_MAX);
+
+	if (c->hist_once & bit)
+		return false;
+	c->hist_once |= bit;
+	hist_add(c, dir, k);
+	return true;
+}
+
+/* Zeek's scaled letters (t, w, g): at counts 1, 10, 100, ... */
+static void
+hist_scaled(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind k, uint32_t count)
+{
+	uint32_t t;
+
+	for (t = 1; t <= count && t <= 1000000000u; t *= 10)
+		if (t == count) {
+			hist_add(c, dir, k);
+			return;
+		}
+}
+
+/* Zeek's endpoint state machine (enough of it for conn_state). */
+static void
+zeek_update(struct ft_tcp_conn *c, unsigned int dir, uint8_t flags, uint16_t len)
+{
+	struct ft_tcp_endpoint *e = &c->ep[dir], *peer = &c->ep[dir ^ 1];
+
+	if (flags & FT_TCP_RST) {
+		e->zeek = FT_ZEEK_RESET;
+		return;
+	}
+	switch (e->zeek) {
+	case FT_ZEEK_INACTIVE:
+		if (flags & FT_TCP_SYN)
+			e->zeek = (flags & FT_TCP_ACK) ? FT_ZEEK_SYN_ACK_SENT : FT_ZEEK_SYN_SENT;
+		else if (flags & FT_TCP_FIN)
+			e->zeek = FT_ZEEK_CLOSED;
+		else
+			e->zeek = FT_ZEEK_PARTIAL;
+		break;
+	case FT_ZEEK_SYN_SENT:
+	case FT_ZEEK_SYN_ACK_SENT:
+		if (flags & FT_TCP_FIN) {
+			e->zeek = FT_ZEEK_CLOSED;
+		} else if ((flags & (FT_TCP_ACK | FT_TCP_SYN)) == FT_TCP_ACK) {
+			if (peer->zeek == FT_ZEEK_SYN_ACK_SENT || peer->zeek == FT_ZEEK_SYN_SENT ||
+			    peer->zeek == FT_ZEEK_ESTABLISHED) {
+				e->zeek = FT_ZEEK_ESTABLISHED;
+				if (peer->zeek != FT_ZEEK_ESTABLISHED)
+					peer->zeek = FT_ZEEK_ESTABLISHED;
+			}
+		}
+		break;
+	case FT_ZEEK_PARTIAL:
+	case FT_ZEEK_ESTABLISHED:
+		if (flags & FT_TCP_FIN)
+			e->zeek = FT_ZEEK_CLOSED;
+		break;
+	default:
+		break;
+	}
+	RTE_SET_USED(len);
+}
+
+const char *
+ft_tcp_conn_state(const struct ft_tcp_conn *c)
+{
+	unsigned int os = c->ep[FT_TCP_ORIG].zeek, rs = c->ep[FT_TCP_RESP].zeek;
+	bool o_inactive = os == FT_ZEEK_INACTIVE || os == FT_ZEEK_PARTIAL;
+	bool r_inactive = rs == FT_ZEEK_INACTIVE || rs == FT_ZEEK_PARTIAL;
+
+	if (rs == FT_ZEEK_RESET) {
+		if (os == FT_ZEEK_SYN_SENT || os == FT_ZEEK_SYN_ACK_SENT ||
+		    (os == FT_ZEEK_RESET && ft_tcp_payload_bytes(&c->ep[0]) == 0 &&
+		     ft_tcp_payload_bytes(&c->ep[1]) == 0))
+			return "REJ";
+		return o_inactive ? "RSTRH" : "RSTR";
+	}
+	if (os == FT_ZEEK_RESET) {
+		if (r_inactive) {
+			/* Zeek: history matches /^\^?S[^HAFGIQ]*R.*$/ */
+			const char *h = c->history;
+
+			if (*h == '^')
+				h++;
+			if (*h == 'S') {
+				for (h++; *h != '\0' && strchr("HAFGIQ", *h) == NULL; h++)
+					if (*h == 'R')
+						return "RSTOS0";
+			}
+			return "OTH";
+		}
+		return "RSTO";
+	}
+	if (rs == FT_ZEEK_CLOSED && os == FT_ZEEK_CLOSED)
+		return "SF";
+	if (os == FT_ZEEK_CLOSED)
+		return r_inactive ? "SH" : "S2";
+	if (rs == FT_ZEEK_CLOSED)
+		return o_inactive ? "SHR" : "S3";
+	if (os == FT_ZEEK_SYN_SENT && rs == FT_ZEEK_INACTIVE)
+		return "S0";
+	if (os == FT_ZEEK_ESTABLISHED && rs == FT_ZEEK_ESTABLISHED)
+		return "S1";
+	return "OTH";
+}
+
+uint64_t
+ft_tcp_payload_bytes(const struct ft_tcp_endpoint *e)
+{
+	if (!(e->flags & (FT_TCPE_ISN | FT_TCPE_ISN_GUESS)))
+		return 0;
+	return (uint32_t)(e->data_end - (e->isn + 1));
+}
+
+/* ------------------------------------------------------------------------ */
+/* The segment cache                                                         */
+
+struct segcache_slot {
+	uint32_t conn_id;
+	uint32_t seq;
+	uint32_t digest;      /* of all bytes */
+	uint32_t head_digest; /* of the first min(len, SEG_HEAD) bytes */
+	uint16_t len;
+	uint8_t dir;
+	uint8_t used;
+	uint32_t pad;
+};
+
+#define SEG_HEAD 64
+
+struct ft_tcp_segcache {
+	uint32_t mask;
+	struct segcache_slot slot[];
+};
+
+struct ft_tcp_segcache *
+ft_tcp_segcache_create(uint32_t slots, int socket)
+{
+	struct ft_tcp_segcache *sc;
+
+	if (slots == 0 || (slots & (slots - 1)) != 0) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	sc = rte_zmalloc_socket("ft_tcp_segcache",
+				sizeof(*sc) + (size_t)slots * sizeof(struct segcache_slot),
+				RTE_CACHE_LINE_SIZE, socket);
+	if (sc == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	sc->mask = slots - 1;
+	return sc;
+}
+
+void
+ft_tcp_segcache_free(struct ft_tcp_segcache *sc)
+{
+	rte_free(sc);
+}
+
+static inline struct segcache_slot *
+segcache_slot(struct ft_tcp_segcache *sc, uint32_t conn_id, unsigned int dir, uint32_t seq)
+{
+	uint32_t h = rte_hash_crc_4byte(seq, conn_id * 2 + dir);
+
+	return &sc->slot[h & sc->mask];
+}
+
+/* CRC32-C of payload bytes. Payload is not aligned: words are copied out
+ * (rte_hash_crc() would load them in place, which is undefined behaviour). */
+static inline uint32_t
+digest(const uint8_t *d, uint32_t len)
+{
+	uint32_t h = 0x9e3779b9, i = 0;
+	uint64_t w;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, d + i, 8);
+		h = rte_hash_crc_8byte(w, h);
+	}
+	for (; i < len; i++)
+		h = rte_hash_crc_1byte(d[i], h);
+	return h;
+}
+
+/* Remember an in-order segment's bytes. */
+static void
+segcache_put(struct ft_tcp_segcache *sc, uint32_t conn_id, unsigned int dir, uint32_t seq,
+	     const struct ft_tcp_payload *pl, uint16_t len)
+{
+	struct segcache_slot *s;
+
+	if (sc == NULL || pl == NULL || pl->caplen < len)
+		return; /* bytes not all captured: nothing sound to compare */
+	s = segcache_slot(sc, conn_id, dir, seq);
+	s->conn_id = conn_id;
+	s->seq = seq;
+	s->len = len;
+	s->dir = (uint8_t)dir;
+	s->used = 1;
+	s->digest = digest(pl->data, len);
+	s->head_digest = digest(pl->data, RTE_MIN((uint32_t)len, (uint32_t)SEG_HEAD));
+}
+
+/*
+ * A segment re-sent at a seq we remember: do the overlapping bytes differ?
+ * Compared exactly when the new segment covers the old one (its first
+ * old-length bytes are hashed); when it is shorter, over the first 64 bytes.
+ * @return 1 different, 0 same, -1 nothing to compare
+ */
+static int
+segcache_differs(struct ft_tcp_segcache *sc, uint32_t conn_id, unsigned int dir, uint32_t seq,
+		 const struct ft_tcp_payload *pl, uint16_t len)
+{
+	struct segcache_slot *s;
+
+	if (sc == NULL || pl == NULL || pl->caplen < len)
+		return -1;
+	s = segcache_slot(sc, conn_id, dir, seq);
+	if (!s->used || s->conn_id != conn_id || s->seq != seq || s->dir != dir)
+		return -1;
+	if (len >= s->len)
+		return digest(pl->data, s->len) != s->digest;
+	if (len >= SEG_HEAD)
+		return digest(pl->data, SEG_HEAD) != s->head_digest;
+	return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tracking                                                                  */
+
+static void
+anomaly(struct ft_tcp_conn *c, struct ft_tcp_result *r, enum ft_event_type type, uint8_t has,
+	uint32_t seq, uint32_t ack, uint32_t expected, const char *detail)
+{
+	struct ft_tcp_anomaly *a;
+	const uint32_t bit = UINT32_C(1) << type;
+	const bool first = !(c->anomalies & bit);
+
+	c->anomalies |= bit;
+	if (r->n == FT_TCP_MAX_ANOMALIES)
+		return;
+	a = &r->a[r->n++];
+	a->type = (uint8_t)type;
+	a->first = first;
+	a->has = has;
+	a->seq = seq;
+	a->ack = ack;
+	a->expected = expected;
+	if (detail != NULL)
+		snprintf(a->detail, sizeof(a->detail), "%s", detail);
+	else
+		a->detail[0] = '\0';
+}
+
+bool
+ft_tcp_first_is_orig(const struct ft_pkt *p)
+{
+	return (p->tcp.flags & (FT_TCP_SYN | FT_TCP_ACK | FT_TCP_RST | FT_TCP_FIN)) !=
+	       (FT_TCP_SYN | FT_TCP_ACK);
+}
+
+int
+ft_tcp_init(struct ft_tcp_conn *c, const struct ft_pkt *first, bool midstream_ok)
+{
+	uint8_t f = first->tcp.flags;
+
+	memset(c, 0, sizeof(*c));
+	c->ep[FT_TCP_ORIG].state = FT_TCP_CLOSED;
+	c->ep[FT_TCP_RESP].state = FT_TCP_CLOSED;
+	if ((f & (FT_TCP_SYN | FT_TCP_ACK)) == FT_TCP_SYN) {
+		/* An opening SYN: the responder was listening. */
+		c->ep[FT_TCP_RESP].state = FT_TCP_LISTEN;
+	} else if ((f & (FT_TCP_SYN | FT_TCP_ACK | FT_TCP_RST)) == (FT_TCP_SYN | FT_TCP_ACK)) {
+		/* A SYN+ACK first: its receiver sent a SYN we missed. */
+		c->cflags |= FT_TCPC_FLIPPED;
+		c->ep[FT_TCP_ORIG].state = FT_TCP_SYN_SENT;
+		c->ep[FT_TCP_ORIG].isn = first->tcp.ack - 1;
+		c->ep[FT_TCP_ORIG].end = first->tcp.ack;
+		c->ep[FT_TCP_ORIG].data_end = first->tcp.ack;
+		c->ep[FT_TCP_ORIG].flags |= FT_TCPE_ISN_GUESS;
+		c->history[0] = '^'; /* Zeek's mark of a flipped connection */
+		c->history[1] = '\0';
+		c->hist_len = 1;
+	} else {
+		if (!midstream_ok)
+			return -1;
+		c->cflags |= FT_TCPC_MIDSTREAM;
+		c->ep[FT_TCP_ORIG].state = FT_TCP_ESTABLISHED;
+		c->ep[FT_TCP_RESP].state = FT_TCP_ESTABLISHED;
+	}
+	return 0;
+}
+
+/* First segment from an endpoint not seen opening: its numbers start here. */
+static void
+endpoint_pickup(struct ft_tcp_endpoint *e, uint32_t seq, uint32_t win)
+{
+	e->isn = seq - 1;
+	e->end = seq;
+	e->data_end = seq;
+	e->maxend = seq;
+	e->maxwin = RTE_MAX(win, 1u);
+	/* Window scale unknown mid-stream: be liberal, as conntrack is. */
+	e->wscale = FT_TCP_MAX_WSCALE;
+	e->flags |= FT_TCPE_ISN_GUESS;
+}
+
+/* Is this RST one the receiver would act on (RFC 793 + RFC 5961 3.2)? */
+enum rst_verdict { RST_ACCEPT, RST_INEXACT, RST_OUT };
+
+static enum rst_verdict
+rst_check(const struct ft_tcp_endpoint *s, const struct ft_tcp_endpoint *rcv,
+	  const struct ft_pkt *p, uint32_t *expected)
+{
+	uint32_t seq = p->tcp.seq, win;
+
+	if (rcv->state == FT_TCP_SYN_SENT && !(s->flags & FT_TCPE_SEEN)) {
+		/* Answering a SYN: acceptable when it acknowledges the SYN. */
+		*expected = rcv->isn + 1;
+		if ((p->tcp.flags & FT_TCP_ACK) && p->tcp.ack == rcv->isn + 1)
+			return RST_ACCEPT;
+		return RST_OUT;
+	}
+	if (!(s->flags & FT_TCPE_SEEN) && !(s->flags & (FT_TCPE_ISN | FT_TCPE_ISN_GUESS))) {
+		*expected = seq;
+		return RST_ACCEPT; /* nothing known to judge it by */
+	}
+	*expected = s->end;
+	/* Exact: the next sequence number we saw the sender use, or the one
+	 * the receiver itself announced in its last ack (RCV.NXT). */
+	if (seq == s->end || ((rcv->flags & FT_TCPE_ACKED_ANY) && seq == rcv->ack))
+		return RST_ACCEPT;
+	/* The receiver never sent anything: its window is unknown, so only a
+	 * seq outside what the sender has used is judged (a client aborting
+	 * its own SYN may use the SYN's number). */
+	if (!(rcv->flags & FT_TCPE_SEEN)) {
+		if (!seq_before(seq, s->isn) && !seq_after(seq, s->end))
+			return RST_ACCEPT;
+		return RST_OUT;
+	}
+	win = rcv->maxwin != 0 ? ((uint32_t)rcv->win << rcv->wscale) : 0;
+	if (win == 0)
+		win = 1;
+	if (seq_after(seq, s->end) && seq_before(seq, s->end + win))
+		return RST_INEXACT;
+	return RST_OUT;
+}
+
+static bool
+flags_invalid(uint8_t f)
+{
+	if ((f & (FT_TCP_SYN | FT_TCP_FIN)) == (FT_TCP_SYN | FT_TCP_FIN))
+		return true;
+	if ((f & (FT_TCP_SYN | FT_TCP_RST)) == (FT_TCP_SYN | FT_TCP_RST))
+		return true;
+	if ((f & (FT_TCP_FIN | FT_TCP_SYN | FT_TCP_RST | FT_TCP_PSH | FT_TCP_ACK | FT_TCP_URG)) == 0)
+		return true;
+	if ((f & (FT_TCP_FIN | FT_TCP_PSH | FT_TCP_URG)) == (FT_TCP_FIN | FT_TCP_PSH | FT_TCP_URG))
+		return true;
+	if ((f & (FT_TCP_FIN | FT_TCP_ACK | FT_TCP_RST)) == FT_TCP_FIN)
+		return true;
+	return false;
+}
+
+static void
+history_for(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p)
+{
+	uint8_t f = p->tcp.flags;
+	unsigned int bits = !!(f & FT_TCP_SYN) + !!(f & FT_TCP_FIN) + !!(f & FT_TCP_RST);
+
+	if (bits > 1) {
+		hist_once(c, dir, ((f & (FT_TCP_FIN | FT_TCP_RST)) == (FT_TCP_FIN | FT_TCP_RST)) ?
+				  H_FINRST : H_MULTI);
+	} else if (bits == 1) {
+		if (f & FT_TCP_SYN)
+			hist_once(c, dir, (f & FT_TCP_ACK) ? H_SYNACK : H_SYN);
+		if (f & FT_TCP_FIN)
+			hist_once(c, dir, H_FIN);
+		if (f & FT_TCP_RST)
+			hist_once(c, dir, H_RST);
+	} else if (p->payload_len != 0) {
+		hist_once(c, dir, H_DATA);
+	} else if (f & FT_TCP_ACK) {
+		hist_once(c, dir, H_ACK);
+	}
+}
+
+static void
+check_ttl(struct ft_tcp_conn *c, struct ft_tcp_endpoint *s, const struct ft_pkt *p,
+	  struct ft_tcp_result *r)
+{
+	char d[40];
+
+	if ((s->flags & FT_TCPE_SEEN) && p->ttl != s->ttl) {
+		snprintf(d, sizeof(d), "%u -> %u", s->ttl, p->ttl);
+		anomaly(c, r, FT_EV_TTL_CHANGE, FT_EVF_SEQ, p->tcp.seq, 0, 0, d);
+	}
+	s->ttl = p->ttl;
+}
+
+/* SYN or SYN+ACK from s. */
+static void
+track_syn(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
+	  struct ft_tcp_result *r)
+{
+	struct ft_tcp_endpoint *s = &c->ep[dir], *rcv = &c->ep[dir ^ 1];
+	const struct ft_tcp_meta *t = &p->tcp;
+	bool synack = t->flags & FT_TCP_ACK;
+	uint32_t end = t->seq + 1 + p->payload_len;
+
+	if (p->payload_len != 0)
+		anomaly(c, r, FT_EV_SYN_WITH_DATA, FT_EVF_SEQ, t->seq, 0, 0, NULL);
+	if (s->flags & FT_TCPE_ISN) {
+		if (t->seq != s->isn && !synack && s->state == FT_TCP_SYN_SENT) {
+			char d[40];
+
+			snprintf(d, sizeof(d), "ISN %u replaced by %u", s->isn, t->seq);
+			anomaly(c, r, FT_EV_SYN_NEW_ISN, FT_EVF_SEQ | FT_EVF_EXPECTED, t->seq, 0,
+				s->isn, d);
+		} else if (t->seq == s->isn) {
+			goto transitions; /* a retransmitted SYN */
+		}
+	}
+	/* (Re)start this endpoint's sequence space at its SYN. */
+	s->isn = t->seq;
+	s->end = end;
+	s->data_end = t->seq + 1 + p->payload_len;
+	s->maxend = end;
+	s->maxwin = RTE_MAX((uint32_t)t->win, 1u); /* never scaled on a SYN */
+	s->flags = (uint8_t)((s->flags & ~FT_TCPE_ISN_GUESS) | FT_TCPE_ISN);
+	if (t->wscale != FT_TCP_WSCALE_NONE) {
+		s->flags |= FT_TCPE_WS_OFFER;
+		s->wscale = (uint8_t)RTE_MIN(t->wscale, FT_TCP_MAX_WSCALE);
+	} else {
+		s->flags &= (uint8_t)~FT_TCPE_WS_OFFER;
+		s->wscale = 0;
+	}
+	if (synack) {
+		/* Window scaling holds only when both SYNs offered it. A SYN we
+		 * missed did offer it if the SYN+ACK answers with it (RFC 7323),
+		 * but its shift is unknown: be liberal, as conntrack is. */
+		if ((s->flags & FT_TCPE_WS_OFFER) && !(rcv->flags & FT_TCPE_ISN)) {
+			rcv->flags |= FT_TCPE_WS_OFFER;
+			rcv->wscale = FT_TCP_MAX_WSCALE;
+		}
+		if (!(s->flags & FT_TCPE_WS_OFFER) || !(rcv->flags & FT_TCPE_WS_OFFER)) {
+			s->wscale = 0;
+			rcv->wscale = 0;
+		}
+		if (!(rcv->flags & (FT_TCPE_ISN | FT_TCPE_ISN_GUESS))) {
+			rcv->isn = t->ack - 1;
+			rcv->end = t->ack;
+			rcv->data_end = t->ack;
+			rcv->flags |= FT_TCPE_ISN_GUESS;
+		}
+		r->obs |= FT_TCP_OBS_SERVER_ISN;
+	} else if (!(rcv->flags & FT_TCPE_SEEN) && dir == FT_TCP_ORIG) {
+		r->obs |= FT_TCP_OBS_SYN;
+	}
+transitions:
+	if (synack) {
+		uint32_t want = rcv->isn + 1;
+
+		step(s, EV_SEND_SYNACK);
+		if (t->ack == want) {
+			rcv->flags |= FT_TCPE_SYN_ACKED;
+			step(rcv, EV_RECV_SYNACK);
+		} else {
+			anomaly(c, r, FT_EV_SYN_ACK_BAD_ACK, FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED,
+				t->seq, t->ack, want, NULL);
+		}
+		/* The window it gives the SYN's sender. */
+		rcv->maxend = seq_max(rcv->maxend, t->ack + RTE_MAX((uint32_t)t->win, 1u));
+		s->win = t->win;
+	} else {
+		step(s, EV_SEND_SYN);
+		step(rcv, EV_RECV_SYN);
+		s->win = t->win;
+	}
+}
+
+/*
+ * Window checks after van Rooij, as conntrack does them:
+ *   I   seq <= sender's maxend          (not beyond what the receiver allowed)
+ *   II  end >= sender's end - receiver's maxwin  (not entirely too old)
+ *   III ack <= receiver's end           (no ack of data never sent)
+ * Only judged once both sides' sequence spaces are known.
+ */
+static bool
+window_ok(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p, uint32_t end,
+	  struct ft_tcp_result *r)
+{
+	struct ft_tcp_endpoint *s = &c->ep[dir], *rcv = &c->ep[dir ^ 1];
+	const struct ft_tcp_meta *t = &p->tcp;
+	bool known = (rcv->flags & FT_TCPE_SEEN) && (s->flags & FT_TCPE_SEEN) &&
+		     (s->flags & (FT_TCPE_ISN | FT_TCPE_ISN_GUESS));
+
+	if (!known)
+		return true;
+	if (seq_after(t->seq, s->maxend) ||
+	    seq_before(end, s->end - rcv->maxwin)) {
+
+		anomaly(c, r, FT_EV_SEQ_OUT_OF_WINDOW, FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED,
+			t->seq, t->ack, s->end, NULL);
+		return false;
+	}
+	return true;
+}
+
+void
+ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
+	     const struct ft_tcp_payload *pl, struct ft_tcp_segcache *segs, uint32_t conn_id,
+	     struct ft_tcp_result *r)
+{
+	struct ft_tcp_endpoint *s = &c->ep[dir], *rcv = &c->ep[dir ^ 1];
+	const struct ft_tcp_meta *t = &p->tcp;
+	uint8_t f = t->flags;
+	const uint16_t len = p->payload_len;
+	uint32_t end, win;
+	bool first_from_s = !(s->flags & FT_TCPE_SEEN);
+
+	r->verdict = FT_TCP_OK;
+	r->n = 0;
+	r->obs = 0;
+
+	if (c->cflags & FT_TCPC_FINISHED) {
+		if ((f & (FT_TCP_SYN | FT_TCP_ACK | FT_TCP_RST)) == FT_TCP_SYN &&
+		    !((s->flags & FT_TCPE_ISN) && t->seq == s->isn)) {
+			r->verdict = FT_TCP_REUSE;
+			return;
+		}
+		if (!(f & (FT_TCP_SYN | FT_TCP_RST)) &&
+		    (c->end == FT_END_RST ||
+		     (len != 0 && (!(s->flags & FT_TCPE_FIN) || seq_after(t->seq + len, s->fin_seq)))))
+			anomaly(c, r, FT_EV_PACKET_AFTER_CLOSE, FT_EVF_SEQ | FT_EVF_ACK, t->seq,
+				t->ack, 0, NULL);
+	}
+
+	/* What the endpoints' Zeek-side records need, for every segment. */
+	s->pkts++;
+	s->ip_bytes += p->ip_len;
+	history_for(c, dir, p);
+	check_ttl(c, s, p, r);
+	if ((c->cflags & FT_TCPC_MIDSTREAM) && s->pkts == 1 && rcv->pkts == 0)
+		anomaly(c, r, FT_EV_MIDSTREAM_PICKUP, FT_EVF_SEQ | FT_EVF_ACK, t->seq, t->ack, 0, NULL);
+
+	if (flags_invalid(f)) {
+		anomaly(c, r, FT_EV_INVALID_FLAGS, FT_EVF_SEQ | FT_EVF_ACK, t->seq, t->ack, 0, NULL);
+		zeek_update(c, dir, t->flags, len);
+		s->flags |= FT_TCPE_SEEN;
+		return; /* a host drops it: no RFC state moves */
+	}
+
+	if (f & FT_TCP_RST) {
+		uint32_t expected = 0;
+		enum rst_verdict v = rst_check(s, rcv, p, &expected);
+
+		zeek_update(c, dir, t->flags, len);
+		s->flags |= FT_TCPE_SEEN;
+		if (v == RST_OUT) {
+			anomaly(c, r, FT_EV_RST_OUT_OF_WINDOW, FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED,
+				t->seq, t->ack, expected, NULL);
+			return;
+		}
+		if (v == RST_INEXACT) {
+			anomaly(c, r, FT_EV_RST_IN_WINDOW_INEXACT,
+				FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED, t->seq, t->ack, expected, NULL);
+			return;
+		}
+		if (first_from_s && !(s->flags & (FT_TCPE_ISN | FT_TCPE_ISN_GUESS)))
+			endpoint_pickup(s, t->seq, t->win);
+		step(s, EV_SEND_RST);
+		step(rcv, EV_RECV_RST);
+		if (!(c->cflags & FT_TCPC_FINISHED)) {
+			c->cflags |= FT_TCPC_FINISHED;
+			c->end = FT_END_RST;
+			r->verdict = FT_TCP_FINISHED;
+		}
+		return;
+	}
+
+	if (f & FT_TCP_SYN) {
+		zeek_update(c, dir, t->flags, len);
+		track_syn(c, dir, p, r);
+		s->flags |= FT_TCPE_SEEN;
+		return;
+	}
+
+	/* A segment without SYN or RST, ACK set (FIN without ACK is invalid). */
+	if (!(s->flags & (FT_TCPE_ISN | FT_TCPE_ISN_GUESS)))
+		endpoint_pickup(s, t->seq, t->win);
+	if (s->state == FT_TCP_SYN_SENT && (f & FT_TCP_ACK) &&
+	    !(rcv->flags & (FT_TCPE_ISN | FT_TCPE_ISN_GUESS))) {
+		/* It acknowledges a SYN+ACK we missed: the peer's ISN is ack - 1. */
+		rcv->isn = t->ack - 1;
+		rcv->end = t->ack;
+		rcv->data_end = t->ack;
+		rcv->maxend = t->ack;
+		rcv->flags |= FT_TCPE_ISN_GUESS;
+	}
+	end = t->seq + len + ((f & FT_TCP_FIN) ? 1 : 0);
+
+	/* Data from an endpoint whose handshake does not allow it yet (a client
+	 * that acks has seen the SYN+ACK, even when we did not). */
+	if (len != 0 &&
+	    ((s->state == FT_TCP_SYN_SENT && !(f & FT_TCP_ACK)) ||
+	     s->state == FT_TCP_SYN_RECEIVED || s->state == FT_TCP_LISTEN))
+		anomaly(c, r, FT_EV_DATA_BEFORE_ESTABLISHED, FT_EVF_SEQ, t->seq, 0, 0, NULL);
+
+	/* The client's ACK completing the handshake must acknowledge exactly
+	 * the server's SYN; the server refuses any other (RFC 793: it answers
+	 * with a RST), so the ack moves nothing. */
+	if ((f & FT_TCP_ACK) && s->state == FT_TCP_ESTABLISHED && (s->flags & FT_TCPE_ISN) &&
+	    (rcv->flags & FT_TCPE_ISN) && !(rcv->flags & FT_TCPE_SYN_ACKED) &&
+	    rcv->state == FT_TCP_SYN_RECEIVED && t->ack != rcv->isn + 1) {
+		anomaly(c, r, FT_EV_HANDSHAKE_BAD_ACK, FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED,
+			t->seq, t->ack, rcv->isn + 1, NULL);
+		f &= (uint8_t)~FT_TCP_ACK;
+	}
+
+	if (!window_ok(c, dir, p, end, r)) {
+		zeek_update(c, dir, t->flags, len);
+		s->flags |= FT_TCPE_SEEN;
+		return; /* ignored, as the receiver ignores it */
+	}
+
+	/* Retransmission, and whether its bytes differ. */
+	if (len != 0 && !first_from_s) {
+		if (seq_before(t->seq, s->data_end)) {
+			s->rexmit++;
+			hist_scaled(c, dir, H_REXMIT, s->rexmit);
+			if (segcache_differs(segs, conn_id, dir, t->seq, pl, len) == 1)
+				anomaly(c, r, FT_EV_RETRANSMIT_DIFFERENT_DATA,
+					FT_EVF_SEQ | FT_EVF_ACK, t->seq, t->ack, 0, NULL);
+		} else {
+			if (seq_after(t->seq, s->data_end) && (s->flags & FT_TCPE_ISN)) {
+				s->gaps++;
+				hist_scaled(c, dir, H_GAP, s->gaps);
+			}
+			segcache_put(segs, conn_id, dir, t->seq, pl, len);
+		}
+	} else if (len != 0) {
+		segcache_put(segs, conn_id, dir, t->seq, pl, len);
+	} else if ((f & FT_TCP_FIN) && !first_from_s && seq_after(t->seq, s->data_end) &&
+		   (s->flags & FT_TCPE_ISN)) {
+		s->gaps++;
+		hist_scaled(c, dir, H_GAP, s->gaps);
+	}
+	if (t->win == 0 && !(f & FT_TCP_FIN)) {
+		s->zero_win++;
+		hist_scaled(c, dir, H_ZWIN, s->zero_win);
+	}
+
+	/* Sender's sequence space and window. */
+	if (seq_after(end, s->end))
+		s->end = end;
+	if ((len != 0 || (f & FT_TCP_FIN)) && seq_after(t->seq + len, s->data_end))
+		s->data_end = t->seq + len;
+	win = (uint32_t)t->win << s->wscale;
+	if (win > s->maxwin)
+		s->maxwin = win;
+	s->win = t->win;
+
+	/* The ack: what the receiver's data and FIN have reached. */
+	if (f & FT_TCP_ACK) {
+		uint32_t ack = t->ack;
+
+		if (!(s->flags & FT_TCPE_ACKED_ANY) || seq_after(ack, s->ack)) {
+			s->ack = ack;
+			s->flags |= FT_TCPE_ACKED_ANY;
+		}
+
+		if ((rcv->flags & FT_TCPE_SEEN) && (rcv->flags & (FT_TCPE_ISN | FT_TCPE_ISN_GUESS)) &&
+		    seq_after(ack, rcv->end)) {
+			anomaly(c, r, FT_EV_ACK_UNSEEN_DATA, FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED,
+				t->seq, ack, rcv->end, NULL);
+			/* The bytes were sent, we did not see them: a gap in its stream. */
+			rcv->gaps++;
+			hist_scaled(c, dir ^ 1, H_GAP, rcv->gaps);
+			rcv->end = ack;
+			if (seq_after(ack, rcv->data_end))
+				rcv->data_end = ack;
+		}
+		rcv->maxend = seq_max(rcv->maxend, ack + RTE_MAX(win, 1u));
+		if ((rcv->flags & (FT_TCPE_ISN | FT_TCPE_ISN_GUESS)) &&
+		    !(rcv->flags & FT_TCPE_SYN_ACKED) && !seq_before(ack, rcv->isn + 1)) {
+			rcv->flags |= FT_TCPE_SYN_ACKED;
+			if (rcv->state == FT_TCP_SYN_RECEIVED) {
+				step(rcv, EV_RECV_ACK_SYN);
+				r->obs |= FT_TCP_OBS_ESTABLISHED;
+			}
+		}
+		if ((rcv->flags & FT_TCPE_FIN) && !(rcv->flags & FT_TCPE_FIN_ACKED) &&
+		    !seq_before(ack, rcv->fin_seq + 1)) {
+			rcv->flags |= FT_TCPE_FIN_ACKED;
+			step(rcv, EV_RECV_ACK_FIN);
+		}
+		step(s, EV_SEND_ACK);
+	}
+
+	if (f & FT_TCP_FIN) {
+		bool crossed = (rcv->flags & FT_TCPE_FIN) &&
+			       seq_before(t->ack, rcv->fin_seq + 1) && s->state == FT_TCP_CLOSE_WAIT;
+
+		if (!(s->flags & FT_TCPE_FIN)) {
+			s->flags |= FT_TCPE_FIN;
+			s->fin_seq = t->seq + len;
+		}
+		step(s, crossed ? EV_SEND_FIN_CROSSED : EV_SEND_FIN);
+		step(rcv, EV_RECV_FIN);
+		if ((rcv->flags & FT_TCPE_FIN) && !(c->cflags & FT_TCPC_FINISHED)) {
+			c->cflags |= FT_TCPC_FINISHED;
+			c->end = FT_END_FIN;
+			r->verdict = FT_TCP_FINISHED;
+		}
+	}
+	zeek_update(c, dir, t->flags, len);
+	s->flags |= FT_TCPE_SEEN;
+}
+
+enum ft_tcp_age
+ft_tcp_age_class(const struct ft_tcp_conn *c)
+{
+	unsigned int a = c->ep[0].state, b = c->ep[1].state;
+
+	if (a == FT_TCP_TIME_WAIT || b == FT_TCP_TIME_WAIT)
+		return FT_AGE_TIME_WAIT;
+	if (c->cflags & FT_TCPC_FINISHED) {
+		if ((a == FT_TCP_CLOSED || a == FT_TCP_LISTEN) && (b == FT_TCP_CLOSED || b == FT_TCP_LISTEN))
+			return FT_AGE_CLOSED;
+		return FT_AGE_CLOSING;
+	}
+	if (a >= FT_TCP_FIN_WAIT_1 || b >= FT_TCP_FIN_WAIT_1)
+		return FT_AGE_CLOSING;
+	if (a == FT_TCP_ESTABLISHED || b == FT_TCP_ESTABLISHED)
+		return FT_AGE_ESTABLISHED;
+	return FT_AGE_EMBRYONIC;
+}
+
+bool
+ft_tcp_is_embryonic(const struct ft_tcp_conn *c)
+{
+	return ft_tcp_age_class(c) == FT_AGE_EMBRYONIC;
+}
