@@ -3,8 +3,13 @@
 """flowtap-ctl: ask a running flowtap questions over DPDK's telemetry socket.
 
     flowtap-ctl [--prefix P] [--json] stats|ports|workers|config|list
-    flowtap-ctl [--prefix P] [--json] raw CMD     (any telemetry command,
-                                                   e.g. raw /ethdev/stats,0)
+    flowtap-ctl flows [--addr A] [--port N] [--state S] [--limit N]
+    flowtap-ctl flow ADDR:PORT-ADDR:PORT [--vlan V]   (IPv6: [ADDR]:PORT)
+    flowtap-ctl anomalies
+    flowtap-ctl events [N]
+    flowtap-ctl ladder [FILTER] [--wait S | --follow] [--relative] [--keep]
+    flowtap-ctl ladder --off
+    flowtap-ctl raw CMD          (any telemetry command, e.g. raw /ethdev/stats,0)
 
 The socket is <runtime dir>/<prefix>/dpdk_telemetry.v2 (SOCK_SEQPACKET; the
 server greets with a JSON object, then answers one command per message with
@@ -14,7 +19,9 @@ process whose command list has /flowtap/stats.
 DPDK 22.11 telemetry allows no dots in key names, so flowtap nests its dotted
 counter paths ({"packets": {"rx": N}} is packets.rx); the tables here show the
 dotted paths again. --json prints the reply as flowtap sent it, --json --flat
-with dotted keys ({"packets.rx": N}).
+with dotted keys ({"packets.rx": N}). A telemetry reply holds 16 KiB: flows
+and ladder follow the reply's "next" cursor until they have everything asked
+for, and --json prints the pages merged (lists instead of numbered keys).
 
 Python 3 standard library only. Exit status: 0 on success, 1 on any error
 (one line on stderr), 2 on bad usage.
@@ -25,9 +32,12 @@ import json
 import os
 import socket
 import sys
+import time
 
 SOCKET_NAME = "dpdk_telemetry.v2"
-TIMEOUT_S = 2.0
+# flowtap waits up to 1 s per worker for a query, and a query may wait for
+# another client's: give it time before calling it hung.
+TIMEOUT_S = 5.0
 FLOWTAP_PROBE = "/flowtap/stats"
 GREETING_MAX = 4096
 DEFAULT_OUTPUT_LEN = 16384
@@ -66,7 +76,7 @@ class Telemetry:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.sock.settimeout(TIMEOUT_S)
         try:
-            self.sock.connect(path)
+            self._connect(path)
             greeting = self._recv(GREETING_MAX)
         except BaseException:
             self.sock.close()
@@ -74,6 +84,19 @@ class Telemetry:
         self.pid = greeting.get("pid")
         self.version = greeting.get("version", "")
         self.max_output_len = int(greeting.get("max_output_len") or DEFAULT_OUTPUT_LEN)
+
+    def _connect(self, path):
+        """DPDK's telemetry socket listens with a backlog of 1: a client
+        connecting at the same moment as another gets EAGAIN. Try again."""
+        deadline = time.monotonic() + TIMEOUT_S
+        while True:
+            try:
+                self.sock.connect(path)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise socket.timeout() from None
+                time.sleep(0.01)
 
     def _recv(self, size):
         try:
@@ -214,6 +237,8 @@ def ask(path, cmd):
     if value is None:
         raise CtlError("%s: no answer to %s (unknown command, bad parameter, or "
                        "not a flowtap process)" % (path, cmd))
+    if isinstance(value, dict) and set(value) == {"error"}:
+        raise CtlError("%s: %s" % (cmd, value["error"]))
     return value
 
 
@@ -397,47 +422,420 @@ def show_list(found, args):
                 right={1, 2, 3})
 
 
-COMMANDS = {
+# ---- connections, events, ladders (answered by the workers) ----
+
+def fmt_ts(text, with_date=False):
+    """"1767225600.015000" (flowtap's seconds.micro) as UTC time."""
+    try:
+        sec = float(text)
+    except (TypeError, ValueError):
+        return str(text)
+    t = time.gmtime(int(sec))
+    micro = int(round((sec - int(sec)) * 1e6))
+    return time.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S", t) + \
+        ".%06d" % micro
+
+
+def endpoint(addr, port):
+    return ("[%s]:%s" if ":" in str(addr) else "%s:%s") % (addr, port)
+
+
+def rows_of(obj):
+    """The rows of a list reply ({"0": {...}, "1": {...}}) in order."""
+    if not isinstance(obj, dict):
+        return []
+    return [obj[k] for k in sorted(obj, key=lambda k: int(k) if k.isdigit() else -1)]
+
+
+def query_pages(path, first_cmd, next_cmd, enough):
+    """Replies of a paged command over one connection: first_cmd, then
+    next_cmd(reply) while the reply has a "next" cursor and enough(replies)
+    is false."""
+    replies = []
+    with connect(path) as tel:
+        cmd = first_cmd
+        while cmd is not None:
+            value = tel.query(cmd)
+            if value is None:
+                raise CtlError("%s: no answer to %s (not a flowtap process?)" % (path, cmd))
+            if isinstance(value, dict) and set(value) == {"error"}:
+                raise CtlError("%s: %s" % (cmd, value["error"]))
+            replies.append(value)
+            cmd = None
+            if value.get("truncated") and value.get("next") is not None and \
+                    not enough(replies) and len(replies) < 10000:
+                cmd = next_cmd(value)
+    return replies
+
+
+def flows_params(args):
+    params = []
+    if args.addr:
+        params.append("addr=" + args.addr)
+    if args.port is not None:
+        params.append("port=%d" % args.port)
+    if args.state:
+        params.append("state=" + args.state.upper())
+    return params
+
+
+def get_flows(path, args):
+    """Up to --limit connections, following the cursor across pages."""
+    base = "/flowtap/flows"
+    params = flows_params(args)
+    got = []
+
+    def cmd(cursor):
+        want = min(args.limit - len(got), FLOWS_PAGE_MAX)
+        return ",".join([base] + params + ["limit=%d" % want] +
+                        (["from=" + cursor] if cursor else []))
+
+    def enough(replies):
+        got[:] = [r for rep in replies for r in rows_of(rep.get("flows"))]
+        return len(got) >= args.limit
+
+    replies = query_pages(path, cmd(None), lambda rep: cmd(rep["next"]), enough)
+    flows = [r for rep in replies for r in rows_of(rep.get("flows"))][:args.limit]
+    matched = replies[0].get("matched", len(flows))
+    return {"matched": matched, "returned": len(flows),
+            "truncated": 1 if len(flows) < matched else 0, "flows": flows}
+
+
+def show_flows(result, _args):
+    flows = result["flows"]
+    if flows:
+        print_table(
+            ["orig", "resp", "vlan", "orig_state", "resp_state", "conn", "history",
+             "pkts", "bytes", "last_seen", "w", "anomalies"],
+            [[endpoint(f.get("src"), f.get("sport")), endpoint(f.get("dst"), f.get("dport")),
+              f.get("vlan") or "-", f.get("orig_state"), f.get("resp_state"),
+              f.get("conn_state"), f.get("history") or "-",
+              "%s/%s" % (f.get("orig_pkts"), f.get("resp_pkts")),
+              "%s/%s" % (f.get("orig_bytes"), f.get("resp_bytes")),
+              fmt_ts(f.get("last_ts")), f.get("worker"), f.get("anomalies") or "-"]
+             for f in flows], right={10})
+    n, m = result["returned"], result["matched"]
+    if m == 0:
+        print("no connection matches")
+    elif n < m:
+        print("showing %d of %d matching connections (--limit to see more)" % (n, m))
+    else:
+        print("%d connection%s" % (m, "" if m == 1 else "s"))
+
+
+ENDPOINT_ROWS = ("state", "isn", "isn_seen", "next_seq", "highest_ack", "window",
+                 "window_scale", "max_window", "ttl", "pkts", "payload_bytes", "ip_bytes",
+                 "retransmits", "zero_windows", "gaps", "fin_seq", "flags")
+
+
+def show_flow(f, _args):
+    print("%s (orig) -> %s (resp)%s" % (endpoint(f.get("src"), f.get("sport")),
+                                       endpoint(f.get("dst"), f.get("dport")),
+                                       ", vlan " + f["vlan"] if f.get("vlan") else ""))
+    print("  worker %s, conn %s, age class %s, idle %s s, expires in %s s%s"
+          % (f.get("worker"), f.get("conn_id"), f.get("age_class"), f.get("idle_s"),
+             f.get("expires_in_s"), ", picked up mid-stream" if f.get("midstream") else ""))
+    print("  conn_state %s, history %s%s" % (f.get("conn_state"), f.get("history") or "-",
+                                            ", ended: " + f["end"] if f.get("end") else ""))
+    print("  first %s, last %s" % (fmt_ts(f.get("first_ts"), True), fmt_ts(f.get("last_ts"), True)))
+    print("  anomalies: %s" % (f.get("anomalies") or "none"))
+    if f.get("matched", 1) > 1:
+        print("  (%d connections between these endpoints on different VLANs: "
+              "choose one with --vlan)" % f["matched"])
+    orig, resp = f.get("orig", {}), f.get("resp", {})
+    print()
+    print_table(["", "orig", "resp"],
+                [[k, orig.get(k, "-"), resp.get(k, "-")] for k in ENDPOINT_ROWS
+                 if k in orig or k in resp])
+
+
+def show_anomalies(value, _args):
+    counts = value.get("counts", {})
+    last = value.get("last", {})
+    rows = []
+    for name, n in counts.items():
+        if not n:
+            continue
+        ev = last.get(name)
+        rows.append([name, n, fmt_ts(ev["ts"], True) if ev else "-",
+                     "%s %s %s" % (endpoint(ev.get("src"), ev.get("sport")),
+                                   "->" if ev.get("dir", "orig") == "orig" else "<-",
+                                   endpoint(ev.get("dst"), ev.get("dport"))) if ev else "-",
+                     (ev.get("detail") or "") if ev else ""])
+    if not rows:
+        print("no anomalies")
+        return
+    print_table(["anomaly", "count", "last_seen", "last_connection", "detail"], rows,
+                right={1})
+    print("total %s" % value.get("total", sum(r[1] for r in rows)))
+
+
+def show_events(value, _args):
+    events = rows_of(value.get("events"))
+    if events:
+        print_table(
+            ["time", "event", "severity", "orig", "resp", "dir", "seq", "ack", "states",
+             "detail"],
+            [[fmt_ts(e.get("ts"), True), e.get("event"), e.get("severity"),
+              endpoint(e.get("src"), e.get("sport")), endpoint(e.get("dst"), e.get("dport")),
+              e.get("dir", "-"), e.get("seq", "-"), e.get("ack", "-"),
+              "%s/%s" % (e["orig_state"], e["resp_state"]) if "orig_state" in e else "-",
+              e.get("detail", "")] for e in events], right={6, 7})
+    print("%d of %d events kept (%d since start%s)"
+          % (len(events), value.get("kept", 0), value.get("total", 0),
+             "; events.recent is 0: none are kept" if not value.get("recent") else ""))
+
+
+# ---- the ladder, printed as flowtap --ladder prints it ----
+
+TCP_FLAGS = ((0x02, "S"), (0x01, "F"), (0x04, "R"), (0x08, "P"), (0x20, "U"), (0x40, "E"),
+             (0x80, "W"), (0x10, "."))
+
+
+def flag_text(flags):
+    text = "".join(c for bit, c in TCP_FLAGS if flags & bit)
+    return "[%s]" % (text or "-")
+
+
+class LadderPrinter:
+    """Numbers connections in order of appearance, prints a header for each
+    new one and a "-- connection N --" line when the ladder switches."""
+
+    def __init__(self, relative, out=sys.stdout):
+        self.relative = relative
+        self.out = out
+        self.conns = []
+        self.last = None
+
+    def header(self, number, conn):
+        self.out.write("connection %d: %s (orig) -> %s (resp), %s sequence numbers\n"
+                       % (number, endpoint(conn["src"], conn["sport"]),
+                          endpoint(conn["dst"], conn["dport"]),
+                          "relative" if self.relative else "absolute"))
+        self.out.write("%10s  %-4s %-7s %10s %10s %5s %6s  %-12s  %-12s\n"
+                       % ("time", "dir", "flags", "seq", "ack", "len", "win", "orig_state",
+                          "resp_state"))
+
+    def line(self, ln, conn):
+        key = ln["conn"]
+        if key not in self.conns:
+            self.conns.append(key)
+            if len(self.conns) > 1:
+                self.out.write("\n")
+            self.header(len(self.conns), conn)
+        elif key != self.last:
+            self.out.write("-- connection %d --\n" % (self.conns.index(key) + 1))
+        self.last = key
+        seq, ack, flags = ln["seq"], ln["ack"], ln["flags"]
+        if self.relative:
+            isn = (conn.get("orig_isn", 0), conn.get("resp_isn", 0))
+            frm = 0 if ln["dir"] == "-->" else 1
+            seq = (seq - isn[frm]) % 2**32
+            ack = (ack - isn[frm ^ 1]) % 2**32 if flags & 0x10 else 0
+        self.out.write("%10.6f  %-4s %-7s %10d %10d %5d %6d  %-12s  %-12s\n"
+                       % (float(ln["t"]), ln["dir"], flag_text(flags), seq, ack, ln["len"],
+                          ln["win"], ln["orig_state"], ln["resp_state"]))
+
+
+def ladder_filter(args):
+    items = list(args.filter or [])
+    if args.addr:
+        items.append("addr=" + args.addr)
+    if args.port is not None:
+        items.append("port=%d" % args.port)
+    return ",".join(i for item in items for i in item.split(",") if i)
+
+
+def ladder_read(path, cursor):
+    """Every recorded line from the cursor on: (lines, conns, next cursor, reply)."""
+    def cmd(cur):
+        return "/flowtap/ladder" + (",from=" + ".".join(str(n) for n in cur) if cur else "")
+
+    replies = query_pages(path, cmd(cursor), lambda rep: cmd(rep["next"]),
+                          lambda replies: False)
+    lines, conns = [], {}
+    for rep in replies:
+        conns.update(rep.get("conns") or {})
+        lines.extend(rows_of(rep.get("lines")))
+    return lines, conns, replies[-1].get("next"), replies
+
+
+def ladder_print(lines, conns, printer):
+    for ln in lines:
+        printer.line(ln, conns.get(ln["conn"], {}))
+    printer.out.flush()
+
+
+def run_ladder(path, args):
+    if args.off:
+        value = ask(path, "/flowtap/ladder,off")
+        if args.json:
+            print(json.dumps(value, indent=2))
+        else:
+            print("ladder off (filter was %s)" % (value.get("filter") or "-"))
+        return
+    flt = ladder_filter(args)
+    if flt:
+        armed = ask(path, "/flowtap/ladder," + flt)
+        if not args.json:
+            print("ladder armed on %s worker%s for %s%s" % (
+                armed.get("workers"), "" if armed.get("workers") == 1 else "s",
+                armed.get("filter"), ": following, ^C to stop" if args.follow else ""),
+                file=sys.stderr)
+    printer = LadderPrinter(args.relative)
+    all_lines, all_conns, lost, replies = [], {}, 0, [{}]
+    try:
+        if flt and not args.follow:
+            time.sleep(args.wait)
+        cursor = None
+        while True:
+            lines, conns, cursor, replies = ladder_read(path, cursor)
+            lost += replies[0].get("lost", 0)
+            if args.json:
+                all_lines.extend(lines)
+                all_conns.update(conns)
+            else:
+                ladder_print(lines, conns, printer)
+            if not args.follow:
+                break
+            time.sleep(FOLLOW_INTERVAL_S)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if flt and not args.keep:
+            ask(path, "/flowtap/ladder,off")
+    if args.json:
+        print(json.dumps({"filter": flt or replies[0].get("filter"), "lost": lost,
+                          "conns": all_conns, "lines": all_lines}, indent=2))
+    elif not printer.conns:
+        print("no packets recorded" + ("" if flt or replies[-1].get("filter") else
+                                       " (no ladder was armed: flowtap-ctl ladder FILTER)"))
+    if lost and not args.json:
+        print("(%d lines were overwritten before they were read)" % lost, file=sys.stderr)
+
+
+SIMPLE_COMMANDS = {
     "stats": ("/flowtap/stats", show_stats),
     "ports": ("/flowtap/ports", show_ports),
     "workers": ("/flowtap/workers", show_workers),
     "config": ("/flowtap/config", show_config),
 }
+FLOWS_PAGE_MAX = 256
+FOLLOW_INTERVAL_S = 0.5
+
+
+def port_number(text):
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a port number" % text) from None
+    if not 0 <= n <= 65535:
+        raise argparse.ArgumentTypeError("%d is not a port number (0-65535)" % n)
+    return n
+
+
+def positive(text):
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number" % text) from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("%d: give 1 or more" % n)
+    return n
 
 
 def parse_args(argv):
+    # Options accepted before and after the command; SUPPRESS keeps a
+    # subcommand from resetting what was given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--prefix", "-p", metavar="P", default=argparse.SUPPRESS,
+                        help="the flowtap started with --file-prefix P "
+                             "(default: the only one running)")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print the JSON reply instead of a table")
+    common.add_argument("--flat", action="store_true", default=argparse.SUPPRESS,
+                        help="with --json: dotted keys ({\"packets.rx\": N}) "
+                             "instead of nested objects")
+    common.add_argument("--runtime-dir", metavar="DIR", action="append",
+                        default=argparse.SUPPRESS,
+                        help="look for <DIR>/<prefix>/%s (default: %s)"
+                             % (SOCKET_NAME, ", ".join(runtime_dirs())))
     ap = argparse.ArgumentParser(
-        prog="flowtap-ctl",
+        prog="flowtap-ctl", parents=[common],
         description="Ask a running flowtap questions over DPDK's telemetry socket.",
-        epilog="commands: stats (all counters), ports, workers, config, "
-               "list (running flowtap processes), raw CMD (any telemetry command, "
-               "e.g. 'raw /ethdev/stats,0' or 'raw /help,/flowtap/stats')")
-    ap.add_argument("--prefix", "-p", metavar="P",
-                    help="the flowtap started with --file-prefix P "
-                         "(default: the only one running)")
-    ap.add_argument("--json", action="store_true",
-                    help="print the JSON reply instead of a table")
-    ap.add_argument("--flat", action="store_true",
-                    help="with --json: dotted keys ({\"packets.rx\": N}) "
-                         "instead of nested objects")
-    ap.add_argument("--runtime-dir", metavar="DIR", action="append",
-                    help="look for <DIR>/<prefix>/%s (default: %s)"
-                         % (SOCKET_NAME, ", ".join(runtime_dirs())))
-    ap.add_argument("command", choices=sorted(list(COMMANDS) + ["list", "raw"]),
-                    help="what to ask")
-    ap.add_argument("arg", nargs="?", metavar="CMD",
-                    help="for raw: the telemetry command, e.g. /ethdev/stats,0")
+        epilog="'flowtap-ctl COMMAND -h' explains each command.")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name, help_text, **kw):
+        return sub.add_parser(name, parents=[common], help=help_text, description=help_text,
+                              **kw)
+
+    add("stats", "every counter, summed over the workers")
+    add("ports", "ports: setup and live ethdev counters")
+    add("workers", "workers: lcore, NUMA node, queues, counters")
+    add("config", "every configuration key and its value")
+    add("list", "the flowtap processes running")
+    sp = add("raw", "any telemetry command, e.g. 'raw /ethdev/stats,0' or "
+                    "'raw /help,/flowtap/flows'")
+    sp.add_argument("cmd", metavar="CMD", help="the telemetry command, starting with /")
+    sp = add("flows", "TCP connections on the wire, both endpoints' states (like "
+                      "netstat, for both ends)")
+    sp.add_argument("--addr", metavar="A", help="either end has address A")
+    sp.add_argument("--port", metavar="N", type=port_number, help="either end has port N")
+    sp.add_argument("--state", metavar="S",
+                    help="either endpoint is in RFC 793 state S (e.g. ESTABLISHED)")
+    sp.add_argument("--limit", metavar="N", type=positive, default=100,
+                    help="show at most N connections (default 100)")
+    sp = add("flow", "one TCP connection in full: ISNs, next seq, highest ack, windows, "
+                     "TTLs, ageing, owning worker")
+    sp.add_argument("spec", metavar="ADDR:PORT-ADDR:PORT",
+                    help="its two endpoints, either order; IPv6 as [ADDR]:PORT")
+    sp.add_argument("--vlan", metavar="V", help="its VLAN id (OUTER.INNER for QinQ)")
+    add("anomalies", "count of every anomaly name, and the last event of each")
+    sp = add("events", "the most recent events (flowtap keeps events.recent of them)")
+    sp.add_argument("n", metavar="N", nargs="?", type=positive,
+                    help="how many (default: all kept that fit a reply)")
+    sp = add("ladder", "the packet ladder of live connections: with a FILTER, arm it, "
+                       "wait, print it (as flowtap --ladder does) and disarm; without, "
+                       "print what an armed ladder recorded")
+    sp.add_argument("filter", metavar="FILTER", nargs="*",
+                    help="port=N, addr=A, or a connection ADDR:PORT-ADDR:PORT "
+                         "(comma-separated or as separate words)")
+    sp.add_argument("--addr", metavar="A", help="either end has address A")
+    sp.add_argument("--port", metavar="N", type=port_number, help="either end has port N")
+    sp.add_argument("--wait", metavar="S", type=float, default=2.0,
+                    help="after arming, record for S seconds (default 2)")
+    sp.add_argument("--follow", "-f", action="store_true",
+                    help="print lines as they come, until ^C")
+    sp.add_argument("--relative", action="store_true",
+                    help="seq and ack relative to the ISNs")
+    sp.add_argument("--keep", action="store_true",
+                    help="leave the ladder armed when done")
+    sp.add_argument("--off", action="store_true", help="disarm the ladder")
     args = ap.parse_args(argv)
+    # Not set_defaults(): the parents' actions are shared with every
+    # subcommand, which would then reset what was given before it.
+    for name, default in (("prefix", None), ("json", False), ("flat", False),
+                          ("runtime_dir", None)):
+        if not hasattr(args, name):
+            setattr(args, name, default)
     if args.command == "raw":
-        if not args.arg or not args.arg.startswith("/"):
+        if not args.cmd.startswith("/"):
             ap.error("raw needs a telemetry command starting with '/', "
                      "e.g. raw /ethdev/list")
-        if len(args.arg.encode()) >= 1024:
+        if len(args.cmd.encode()) >= 1024:
             ap.error("raw: command too long")
-    elif args.arg is not None:
-        ap.error("%s takes no argument" % args.command)
+    if args.command == "ladder" and args.off and (args.filter or args.addr or
+                                                  args.port is not None):
+        ap.error("ladder: --off takes no filter")
     args.dirs = args.runtime_dir or runtime_dirs()
     return args
+
+
+def print_json(value, flat):
+    if flat and isinstance(value, dict):
+        value = dict(flatten(value))
+    print(json.dumps(value, indent=2))
 
 
 def run(args):
@@ -451,22 +849,32 @@ def run(args):
         return
     path = resolve(args.prefix, args.dirs)
     if args.command == "raw":
-        value = ask(path, args.arg)
-        if args.flat and isinstance(value, dict):
-            value = dict(flatten(value))
-        print(json.dumps(value, indent=2))
+        print_json(ask(path, args.cmd), args.flat)
         return
-    cmd, show = COMMANDS[args.command]
-    value = ask(path, cmd)
-    if args.json and args.flat:
-        print(json.dumps(dict(flatten(value)) if isinstance(value, dict) else value,
-                         indent=2))
-    elif args.json:
-        print(json.dumps(value, indent=2))
-    elif not isinstance(value, dict):
-        raise CtlError("%s: unexpected reply to %s" % (path, cmd))
+    if args.command == "ladder":
+        run_ladder(path, args)
+        return
+    if args.command == "flows":
+        value, show = get_flows(path, args), show_flows
+    elif args.command == "flow":
+        value, show = ask(path, "/flowtap/flow," + args.spec +
+                          (",vlan=" + args.vlan if args.vlan else "")), show_flow
+    elif args.command == "anomalies":
+        value, show = ask(path, "/flowtap/anomalies"), show_anomalies
+    elif args.command == "events":
+        value, show = ask(path, "/flowtap/events" +
+                          ("," + str(args.n) if args.n else "")), show_events
+        if args.json and isinstance(value, dict):
+            value = dict(value, events=rows_of(value.get("events")))
     else:
-        show(value, path)
+        cmd, show = SIMPLE_COMMANDS[args.command]
+        value = ask(path, cmd)
+    if args.json:
+        print_json(value, args.flat)
+    elif not isinstance(value, dict):
+        raise CtlError("%s: unexpected reply to %s" % (path, args.command))
+    else:
+        show(value, path if args.command in SIMPLE_COMMANDS else args)
 
 
 def main(argv=None):

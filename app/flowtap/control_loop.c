@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The control lcore: drains the workers' event rings into the event log,
- * prints the periodic status line, notices the end of a capture or a signal,
- * steps the workers through drain and stop, and writes the final counters.
+ * The control lcore: drains the workers' event rings into the event log
+ * (and the control socket's recent events), prints the periodic status
+ * line, notices the end of a capture or a signal, steps the workers through
+ * drain and stop, and writes the final counters.
  * It only reads the workers' counters (relaxed loads): no shared writes.
  */
 #include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,6 +26,8 @@
 static void
 write_event(struct ft_app *app, const struct ft_event *ev)
 {
+	/* For /flowtap/events and /flowtap/anomalies. */
+	ft_control_event_record(ev);
 	if (app->events_out != NULL)
 		ft_event_write_json(app->events_out, ev, ft_tcp_state_name);
 }
@@ -42,6 +47,67 @@ run_detectors(struct ft_app *app, const struct ft_obs *o)
 		ft_stats_add(&app->control_stats, FT_CTR_EVENTS_EMITTED, 1);
 		write_event(app, &ev[i]);
 	}
+}
+
+/*
+ * Offline, the detectors judge a capture's observations in capture-time
+ * order whatever the number of workers: each worker's ring is in its own
+ * order, and the rings interleave by when the control lcore drains them. So
+ * offline they are collected (at most one per frame) and fed sorted once the
+ * workers are done: a capture gives the same events with 1 or 8 workers.
+ * Live they are fed as they come.
+ */
+static struct {
+	struct ft_obs *v;
+	size_t n, cap;
+	bool failed;
+} obs_backlog;
+
+static void
+observe(struct ft_app *app, const struct ft_obs *o)
+{
+	if (app->offline && !obs_backlog.failed) {
+		if (obs_backlog.n == obs_backlog.cap) {
+			size_t cap = obs_backlog.cap ? obs_backlog.cap * 2 : 4096;
+			struct ft_obs *v = realloc(obs_backlog.v, cap * sizeof(*v));
+
+			if (v == NULL) {
+				fprintf(stderr, "flowtap: warning: no memory to order the detectors' "
+						"observations: fed as they come\n");
+				obs_backlog.failed = true;
+				run_detectors(app, o);
+				return;
+			}
+			obs_backlog.v = v;
+			obs_backlog.cap = cap;
+		}
+		obs_backlog.v[obs_backlog.n++] = *o;
+		return;
+	}
+	run_detectors(app, o);
+}
+
+/* Capture time first; the rest of the record breaks ties, so the order is total. */
+static int
+obs_cmp(const void *a, const void *b)
+{
+	const struct ft_obs *x = a, *y = b;
+
+	if (x->ts_ns != y->ts_ns)
+		return x->ts_ns < y->ts_ns ? -1 : 1;
+	return memcmp(&x->kind, &y->kind, sizeof(*x) - offsetof(struct ft_obs, kind));
+}
+
+static void
+observe_backlog_flush(struct ft_app *app)
+{
+	size_t i;
+
+	qsort(obs_backlog.v, obs_backlog.n, sizeof(obs_backlog.v[0]), obs_cmp);
+	for (i = 0; i < obs_backlog.n; i++)
+		run_detectors(app, &obs_backlog.v[i]);
+	free(obs_backlog.v);
+	memset(&obs_backlog, 0, sizeof(obs_backlog));
 }
 
 /* Take what one ring holds, in bursts, handing each item to @p fn. */
@@ -67,7 +133,7 @@ drain_events(struct ft_app *app)
 		struct ft_worker *wk = app->workers[w];
 
 		DRAIN_RING(wk->events, struct ft_event, write_event(app, &items_[i_]));
-		DRAIN_RING(wk->observe, struct ft_obs, run_detectors(app, &items_[i_]));
+		DRAIN_RING(wk->observe, struct ft_obs, observe(app, &items_[i_]));
 		if (app->flow_log_out != NULL)
 			DRAIN_RING(wk->records, struct ft_flow_record,
 				   ft_flow_record_write_json(app->flow_log_out, &items_[i_]));
@@ -130,8 +196,8 @@ workers_quiescent(struct ft_app *app)
 	for (i = 0; i < app->n_workers; i++)
 		it0[i] = __atomic_load_n(&app->workers[i]->stats.ctr[FT_CTR_ITERATIONS],
 					 __ATOMIC_ACQUIRE);
-	out0 = sum_ctr(app, FT_CTR_HANDOFF_OUT);
-	in0 = sum_ctr(app, FT_CTR_HANDOFF_IN);
+	out0 = sum_ctr(app, FT_CTR_HANDOFF_OUT) + sum_ctr(app, FT_CTR_HANDOFF_TX_OUT);
+	in0 = sum_ctr(app, FT_CTR_HANDOFF_IN) + sum_ctr(app, FT_CTR_HANDOFF_TX_IN);
 	for (i = 0; i < app->n_workers; i++) {
 		while (__atomic_load_n(&app->workers[i]->stats.ctr[FT_CTR_ITERATIONS],
 				       __ATOMIC_ACQUIRE) < it0[i] + 2) {
@@ -140,8 +206,8 @@ workers_quiescent(struct ft_app *app)
 			rte_pause();
 		}
 	}
-	out1 = sum_ctr(app, FT_CTR_HANDOFF_OUT);
-	in1 = sum_ctr(app, FT_CTR_HANDOFF_IN);
+	out1 = sum_ctr(app, FT_CTR_HANDOFF_OUT) + sum_ctr(app, FT_CTR_HANDOFF_TX_OUT);
+	in1 = sum_ctr(app, FT_CTR_HANDOFF_IN) + sum_ctr(app, FT_CTR_HANDOFF_TX_IN);
 	return out0 == out1 && in0 == in1 && out1 == in1;
 }
 
@@ -201,6 +267,8 @@ ft_control_loop(struct ft_app *app)
 				status_line(app, &status_rx, &last_status);
 		} else if (state == FT_DRAIN) {
 			if (workers_quiescent(app)) {
+				/* Queries need the workers' loop: none from now on. */
+				ft_control_stop_queries();
 				__atomic_store_n(&app->run_state, FT_STOP, __ATOMIC_RELEASE);
 				break;
 			}
@@ -215,6 +283,9 @@ ft_control_loop(struct ft_app *app)
 	}
 	rte_eal_mp_wait_lcore();
 	drain_events(app);
+	observe_backlog_flush(app);
+	/* The workers are gone: the requests they might still have held too. */
+	ft_control_release();
 	app->duration_s = (double)(rte_get_tsc_cycles() - start) / (double)hz;
 	return 0;
 }

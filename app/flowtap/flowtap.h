@@ -54,34 +54,29 @@ struct ft_worker {
 	struct rte_ring *records;               /* flow records to the control lcore */
 	struct rte_ring *observe;               /* observations for the detectors */
 	struct rte_ring *ladder;                /* --ladder lines (NULL when off) */
+	struct rte_ring *requests;              /* control-socket queries (requests.c) */
+	struct ft_ctl_request *req;             /* the query being answered, NULL when none */
+	struct ft_ctl_ladder *live_ladder;      /* live ladder history, NULL until first armed */
+	bool live_ladder_on;                    /* record matching packets into live_ladder */
 	struct ft_flow_table *flows;            /* this worker's flows */
 	struct ft_tcp_segcache *segs;           /* recent segments (retransmission check) */
 	uint64_t now_ns;                        /* newest packet time (offline) or TSC time */
 	volatile int flushed;                   /* exit flush done (release) */
-	uint16_t txq;                           /* this worker's tx queue on every port */
+	uint16_t txq;                           /* this worker's tx queue on every port that has it */
+	struct rte_ring *tx_ring[FT_MAX_PORTS];  /* inline: to the worker sending for us on a port
+						    with fewer tx queues than workers (tx.c) */
+	unsigned int n_tx_from;
+	struct {
+		uint16_t port;
+		struct rte_ring *ring;
+	} tx_from[FT_MAX_WORKERS];              /* packets other workers hand us to send */
 	/* inline mode: per peer port, packets waiting for tx */
 	uint16_t tx_count[FT_MAX_PORTS];
 	struct rte_mbuf *tx_buf[FT_MAX_PORTS][FT_MAX_BURST * 2];
 } __rte_cache_aligned;
 
-/* One packet of a --ladder connection, from a worker to the control lcore. */
-struct ft_ladder_line {
-	uint64_t ts_ns;
-	uint64_t first_ns;      /* the connection's first packet */
-	uint32_t conn_id;
-	uint32_t seq, ack;
-	uint32_t isn[2];        /* orig, resp (after this packet) */
-	uint16_t worker;
-	uint16_t len;
-	uint16_t win;
-	uint16_t port[2];       /* orig, resp */
-	uint8_t dir;            /* FT_TCP_ORIG or FT_TCP_RESP */
-	uint8_t flags;
-	uint8_t ip_ver;
-	uint8_t state[2];       /* orig, resp, after this packet */
-	uint8_t pad[3];
-	uint8_t addr[2][16];    /* orig, resp */
-};
+/* struct ft_ladder_line (one packet of a ladder) is in ft_control.h: the
+ * live ladder's replies are made of it too. */
 
 /* What the user asked for, beyond the config file. */
 struct ft_options {
@@ -154,6 +149,13 @@ int ft_workers_create(struct ft_app *app);
 void ft_workers_free(struct ft_app *app);
 int ft_worker_main(void *arg);
 
+/* tx.c: inline transmit, with hand-over to a queue-holding worker */
+void ft_tx_flush_port(struct ft_worker *w, uint16_t port);
+void ft_tx_flush_all(struct ft_worker *w);
+unsigned int ft_tx_serve_proxied(struct ft_worker *w);
+int ft_tx_setup(struct ft_app *app);
+void ft_tx_free(struct ft_worker *w);
+
 /* track.c: the tracking stage of the worker pipeline */
 int ft_track_create(struct ft_app *app, struct ft_worker *w);
 void ft_track_free(struct ft_worker *w);
@@ -163,6 +165,15 @@ void ft_track_age(struct ft_worker *w);
 void ft_track_flush(struct ft_worker *w);
 uint64_t ft_track_flows_per_worker(const struct ft_app *app);
 uint64_t ft_track_memory_per_worker(const struct ft_app *app);
+
+/* requests.c: the worker's side of the control socket's queries (lib/control
+ * sends them through w->requests). ft_requests_serve() is called once per
+ * loop iteration; ft_requests_ladder_record() by track.c for each TCP packet
+ * while a live ladder is armed (w->live_ladder_on). */
+int ft_requests_create(struct ft_app *app, struct ft_worker *w);
+void ft_requests_free(struct ft_worker *w);
+void ft_requests_serve(struct ft_worker *w);
+void ft_requests_ladder_record(struct ft_worker *w, const struct ft_ladder_line *l);
 
 /* ladder.c */
 int ft_ladder_setup(struct ft_app *app);

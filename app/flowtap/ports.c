@@ -122,14 +122,19 @@ setup_port(struct ft_app *app, uint16_t port, unsigned int *rr)
 	socket = rte_eth_dev_socket_id(port);
 	memset(&conf, 0, sizeof(conf));
 
-	nrxq = (uint16_t)RTE_MIN(app->n_workers, info.max_rx_queues);
+	nrxq = (uint16_t)RTE_MIN(app->cfg.rx_queues != 0 ? app->cfg.rx_queues : app->n_workers,
+				 info.max_rx_queues);
 	if (nrxq == 0)
 		nrxq = 1;
 	if (app->cfg.mode == FT_MODE_INLINE) {
-		if (info.max_tx_queues < app->n_workers)
-			return ft_fail("port %u (%s): inline mode needs one tx queue per worker (%u), the device has %u",
-				       port, info.driver_name, app->n_workers, info.max_tx_queues);
-		ntxq = (uint16_t)app->n_workers;
+		/* One tx queue per worker where the device has them; the
+		 * workers beyond hand their packets to one that has (tx.c). */
+		unsigned int dev_txq = info.max_tx_queues != 0 ? info.max_tx_queues : 1;
+		unsigned int want = app->cfg.tx_queues != 0 ? app->cfg.tx_queues : app->n_workers;
+
+		if (want > app->n_workers)
+			want = app->n_workers;
+		ntxq = (uint16_t)RTE_MIN(want, dev_txq);
 	} else {
 		ntxq = 1;
 	}

@@ -65,11 +65,12 @@ live_now_ns(void)
 }
 
 /* A packet's time: the capture's (offline, from the pcap PMD's rx
- * timestamp) or the TSC's. */
+ * timestamp) or the TSC's (live: a NIC or a replayed capture may stamp
+ * packets with another clock, and ageing runs on the TSC). */
 static inline uint64_t
 pkt_time(const struct ft_worker *w, const struct rte_mbuf *m)
 {
-	if (ft_app.ts_dynfield >= 0 && (m->ol_flags & ft_app.ts_dynflag))
+	if (ft_app.offline && ft_app.ts_dynfield >= 0 && (m->ol_flags & ft_app.ts_dynflag))
 		return *RTE_MBUF_DYNFIELD(m, ft_app.ts_dynfield, const uint64_t *) *
 		       ft_app.ts_to_ns;
 	return w->now_ns;
@@ -108,6 +109,8 @@ emit_event(struct ft_worker *w, const struct ft_flow *f, unsigned int dir,
 	ev.ip_ver = p->ip_ver;
 	ev.proto = p->l4_proto;
 	ev.has = a->has | FT_EVF_STATES;
+	if (!(p->tcp.flags & FT_TCP_ACK))
+		ev.has &= (uint8_t)~FT_EVF_ACK; /* no ACK flag: its ack field means nothing */
 	ev.orig_state = f->tcp.ep[FT_TCP_ORIG].state;
 	ev.resp_state = f->tcp.ep[FT_TCP_RESP].state;
 	ev.sport = dir == FT_TCP_ORIG ? p->sport : p->dport;
@@ -142,7 +145,33 @@ observe(struct ft_worker *w, const struct ft_pkt *p, unsigned int dir, uint8_t k
 	ring_put(w, w->observe, &o, sizeof(o), FT_CTR_OBSERVATIONS_DROPPED);
 }
 
-/* The ladder (--ladder FILTER) ------------------------------------------------ */
+/* The ladder: offline (--ladder FILTER) and live (/flowtap/ladder) ---------- */
+
+static void
+ladder_fill(struct ft_worker *w, const struct ft_flow *f, unsigned int dir, const struct ft_pkt *p,
+	    uint64_t now, struct ft_ladder_line *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->ts_ns = now;
+	l->first_ns = f->first_ns;
+	l->conn_id = f->conn_id;
+	l->worker = (uint16_t)w->idx;
+	l->dir = (uint8_t)dir;
+	l->flags = p->tcp.flags;
+	l->seq = p->tcp.seq;
+	l->ack = p->tcp.ack;
+	l->len = p->payload_len;
+	l->win = p->tcp.win;
+	l->ip_ver = p->ip_ver;
+	l->state[0] = f->tcp.ep[FT_TCP_ORIG].state;
+	l->state[1] = f->tcp.ep[FT_TCP_RESP].state;
+	l->isn[0] = f->tcp.ep[FT_TCP_ORIG].isn;
+	l->isn[1] = f->tcp.ep[FT_TCP_RESP].isn;
+	memcpy(l->addr[0], dir == FT_TCP_ORIG ? p->src : p->dst, 16);
+	memcpy(l->addr[1], dir == FT_TCP_ORIG ? p->dst : p->src, 16);
+	l->port[0] = dir == FT_TCP_ORIG ? p->sport : p->dport;
+	l->port[1] = dir == FT_TCP_ORIG ? p->dport : p->sport;
+}
 
 static void
 ladder_line(struct ft_worker *w, const struct ft_flow *f, unsigned int dir, const struct ft_pkt *p,
@@ -150,26 +179,7 @@ ladder_line(struct ft_worker *w, const struct ft_flow *f, unsigned int dir, cons
 {
 	struct ft_ladder_line l;
 
-	memset(&l, 0, sizeof(l));
-	l.ts_ns = now;
-	l.first_ns = f->first_ns;
-	l.conn_id = f->conn_id;
-	l.worker = (uint16_t)w->idx;
-	l.dir = (uint8_t)dir;
-	l.flags = p->tcp.flags;
-	l.seq = p->tcp.seq;
-	l.ack = p->tcp.ack;
-	l.len = p->payload_len;
-	l.win = p->tcp.win;
-	l.ip_ver = p->ip_ver;
-	l.state[0] = f->tcp.ep[FT_TCP_ORIG].state;
-	l.state[1] = f->tcp.ep[FT_TCP_RESP].state;
-	l.isn[0] = f->tcp.ep[FT_TCP_ORIG].isn;
-	l.isn[1] = f->tcp.ep[FT_TCP_RESP].isn;
-	memcpy(l.addr[0], dir == FT_TCP_ORIG ? p->src : p->dst, 16);
-	memcpy(l.addr[1], dir == FT_TCP_ORIG ? p->dst : p->src, 16);
-	l.port[0] = dir == FT_TCP_ORIG ? p->sport : p->dport;
-	l.port[1] = dir == FT_TCP_ORIG ? p->dport : p->sport;
+	ladder_fill(w, f, dir, p, now, &l);
 	ring_put(w, w->ladder, &l, sizeof(l), FT_CTR_EVENTS_DROPPED);
 }
 
@@ -293,6 +303,12 @@ track_tcp(struct ft_worker *w, struct ft_flow *f, unsigned int side, const struc
 		if (f->fflags & FT_FLOW_F_LADDER)
 			ladder_line(w, f, dir, p, now);
 	}
+	if (unlikely(w->live_ladder_on)) {
+		struct ft_ladder_line l;
+
+		ladder_fill(w, f, dir, p, now, &l);
+		ft_requests_ladder_record(w, &l);
+	}
 }
 
 void
@@ -336,14 +352,16 @@ ft_track_burst(struct ft_worker *w, struct rte_mbuf **m, const struct ft_pkt *me
 			if (f == NULL)
 				continue; /* counted; the packet is still in its class */
 		}
-		if (now > f->last_ns)
-			f->last_ns = now;
 		if (f->fflags & FT_FLOW_F_TCP) {
 			track_tcp(w, f, side[j], p, m[which[j]], now);
 		} else if (side[j] != f->orig_side && !(f->fflags & FT_FLOW_F_REPLIED)) {
 			f->fflags |= FT_FLOW_F_REPLIED;
 			ft_flow_embryo_leave(w->flows, f);
 		}
+		/* After tracking: a port reuse wrote the old record with its own
+		 * last packet's time. */
+		if (now > f->last_ns)
+			f->last_ns = now;
 	}
 	ft_stats_set(&w->stats, FT_CTR_FLOWS_ACTIVE, ft_flow_count(w->flows));
 }

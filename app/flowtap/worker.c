@@ -38,33 +38,6 @@ struct ft_burst {
 	struct rte_mbuf *free[FT_MAX_BURST];
 };
 
-static inline void
-tx_flush_port(struct ft_worker *w, uint16_t port)
-{
-	uint16_t n = w->tx_count[port], sent;
-
-	if (n == 0)
-		return;
-	sent = rte_eth_tx_burst(port, w->txq, w->tx_buf[port], n);
-	ft_stats_add(&w->stats, FT_CTR_TX, sent);
-	if (unlikely(sent < n)) {
-		/* The wire is full: counted, never retried (a bump in the wire
-		 * must not queue without bound). */
-		ft_stats_add(&w->stats, FT_CTR_TX_FAILED, n - sent);
-		rte_pktmbuf_free_bulk(&w->tx_buf[port][sent], n - sent);
-	}
-	w->tx_count[port] = 0;
-}
-
-static void
-tx_flush_all(struct ft_worker *w)
-{
-	unsigned int p;
-
-	for (p = 0; p < ft_app.n_ports; p++)
-		tx_flush_port(w, (uint16_t)p);
-}
-
 /* The packet's journey ends: forward it (inline) or free it (passive). */
 static inline void
 finish(struct ft_worker *w, struct ft_burst *b, struct rte_mbuf *m)
@@ -74,7 +47,7 @@ finish(struct ft_worker *w, struct ft_burst *b, struct rte_mbuf *m)
 	if (peer >= 0) {
 		w->tx_buf[peer][w->tx_count[peer]++] = m;
 		if (w->tx_count[peer] == RTE_DIM(w->tx_buf[peer]))
-			tx_flush_port(w, (uint16_t)peer);
+			ft_tx_flush_port(w, (uint16_t)peer);
 		return;
 	}
 	b->free[b->n_free++] = m;
@@ -290,15 +263,17 @@ ft_worker_main(void *arg)
 				work += n;
 			}
 		}
-		tx_flush_all(w);
+		work += ft_tx_serve_proxied(w);
+		ft_tx_flush_all(w);
 		ft_track_age(w);
+		ft_requests_serve(w);
 		if (work != 0)
 			ft_stats_set(&w->stats, FT_CTR_BUSY_ITERATIONS, ++busy);
 		/* Release: everything this iteration did is visible to the
 		 * control lcore once it sees the new count (quiescence check). */
 		__atomic_store_n(&w->stats.ctr[FT_CTR_ITERATIONS], ++iterations, __ATOMIC_RELEASE);
 	}
-	tx_flush_all(w);
+	ft_tx_flush_all(w);
 	/* Every connection still open gets its record ("exit"); the control
 	 * lcore drains the record ring meanwhile. */
 	ft_track_flush(w);
@@ -366,7 +341,7 @@ ft_workers_create(struct ft_app *app)
 			if (w->ladder == NULL)
 				return -1;
 		}
-		if (ft_track_create(app, w) < 0)
+		if (ft_track_create(app, w) < 0 || ft_requests_create(app, w) < 0)
 			return -1;
 		for (j = 0; j < n; j++) {
 			struct rte_ring *r;
@@ -408,6 +383,8 @@ ft_workers_free(struct ft_app *app)
 		rte_ring_free(w->records);
 		rte_ring_free(w->observe);
 		rte_ring_free(w->ladder);
+		ft_requests_free(w);
+		ft_tx_free(w);
 		ft_track_free(w);
 		rte_free(w);
 		app->workers[i] = NULL;

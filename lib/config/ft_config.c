@@ -77,6 +77,10 @@ static const struct ft_config_key ft_config_keys[] = {
 	  "put ports in promiscuous mode" },
 	{ "ports", "rss", FT_KEY_BOOL, FT_OFF(rss), 0, 0, "yes",
 	  "spread packets over rx queues by RSS" },
+	{ "ports", "rx_queues", FT_KEY_UINT, FT_OFF(rx_queues), 0, 1024, "0",
+	  "rx queues per port, 0 = one per worker (at most what the device has)" },
+	{ "ports", "tx_queues", FT_KEY_UINT, FT_OFF(tx_queues), 0, 1024, "0",
+	  "inline: tx queues per port, 0 = one per worker (at most what the device has)" },
 	{ "ports", "pairs", FT_KEY_PAIRS, FT_OFF(pairs), 0, 0, "auto",
 	  "inline port pairs: auto (0-1, 2-3, ...) or a list like 0-1,2-3" },
 

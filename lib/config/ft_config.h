@@ -52,6 +52,8 @@ struct ft_config {
 	uint32_t mbuf_size;                /**< mbuf_size: data room of one mbuf */
 	bool promiscuous;                  /**< promiscuous = yes|no */
 	bool rss;                          /**< rss = yes|no: spread over queues by RSS */
+	uint32_t rx_queues;                /**< rx_queues: per port, 0 = one per worker */
+	uint32_t tx_queues;                /**< tx_queues: per port (inline), 0 = one per worker */
 	char pairs[FT_CONFIG_STR_LEN];     /**< pairs: inline port pairs "0-1,2-3" or "auto" */
 
 	/* [workers] */

@@ -2,22 +2,18 @@
 /*
  * flowtap control socket: the /flowtap/ commands on DPDK's telemetry socket.
  *
- * Key names. DPDK 22.11 telemetry accepts only [A-Za-z0-9_/] in dictionary
- * names, so a dotted counter path such as "packets.rx" cannot be a key.
- * Every dotted path is therefore written as nesting: "packets.rx" becomes
- * {"packets": {"rx": N}}, "packets.malformed.total" becomes
- * {"packets": {"malformed": {"total": N}}}, "general.mode" becomes
- * {"general": {"mode": "passive"}}. This is the same shape as the
- * --stats-json file, and a client gets the dotted paths back by joining the
- * keys with dots (flowtap-ctl does).
+ * Dotted paths ("packets.rx") are nested dictionaries on the wire (see
+ * ft_control_tel.c: DPDK 22.11 refuses '.' in key names).
  *
  * Booleans are u64 0/1 (telemetry has no boolean type; 0/1 keeps "if
  * value:" right in every client, where a "false" string would be true).
  *
- * Everything here runs on DPDK's telemetry threads (one per client, up to
- * ten at once): it only reads the view and the workers' counters with
- * relaxed loads, and builds its reply on the stack and in telemetry
- * containers, so it needs no lock and never stalls a worker.
+ * The commands of this file run on DPDK's telemetry threads (one per
+ * client, up to ten at once): they only read the view and the workers'
+ * counters with relaxed loads, and build their reply on the stack and in
+ * telemetry containers, so they need no lock and never stall a worker. The
+ * commands the workers answer are in ft_control_query.c, the recent events
+ * in ft_control_events.c, the reply building in ft_control_tel.c.
  */
 
 #include <assert.h>
@@ -33,186 +29,18 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
-#include <rte_log.h>
-#include <rte_telemetry.h>
 
-#include "ft_control.h"
+#include "ft_control_priv.h"
 #include "ft_decode.h"
 #include "ft_events.h"
-
-#define FT_CTL_LOG(level, fmt, ...) \
-	RTE_LOG(level, USER1, "flowtap control: " fmt "\n", ##__VA_ARGS__)
 
 /* The view the commands read; set once by ft_control_register(). */
 static const struct ft_control_view *ft_ctl_view;
 
-static const struct ft_control_view *
+const struct ft_control_view *
 ft_ctl_get_view(void)
 {
 	return __atomic_load_n(&ft_ctl_view, __ATOMIC_ACQUIRE);
-}
-
-/*
- * A dictionary whose entries are addressed by dotted paths. Each prefix of a
- * path is a nested dictionary, created on first use and attached to its
- * parent at once (telemetry keeps the pointer and renders it after the
- * callback returns, so it may still be filled afterwards).
- */
-#define FT_TEL_TREE_NODES 32
-#define FT_TEL_PATH_LEN 96
-
-struct ft_tel_tree {
-	struct rte_tel_data *root;
-	unsigned int n_nodes;
-	unsigned int n_failed;  /**< entries that did not fit or were refused */
-	struct {
-		char path[FT_TEL_PATH_LEN]; /**< full dotted prefix */
-		struct rte_tel_data *d;
-	} node[FT_TEL_TREE_NODES];
-};
-
-static void
-ft_tel_tree_init(struct ft_tel_tree *t, struct rte_tel_data *root)
-{
-	t->root = root;
-	t->n_nodes = 0;
-	t->n_failed = 0;
-}
-
-/* Count an add that telemetry refused (<0) or truncated (E2BIG). */
-static void
-ft_tel_check(struct ft_tel_tree *t, int rc)
-{
-	if (rc != 0)
-		t->n_failed++;
-}
-
-/* The nested dictionary for the first @p plen bytes of @p path (whose last
- * component starts at @p comp), created in @p parent when missing. */
-static struct rte_tel_data *
-ft_tel_tree_node(struct ft_tel_tree *t, struct rte_tel_data *parent,
-		 const char *path, size_t plen, const char *comp)
-{
-	char name[RTE_TEL_MAX_STRING_LEN];
-	struct rte_tel_data *d;
-	size_t clen = (size_t)(path + plen - comp);
-	unsigned int i;
-	int rc;
-
-	if (plen >= FT_TEL_PATH_LEN || clen >= sizeof(name))
-		return NULL;
-	for (i = 0; i < t->n_nodes; i++)
-		if (strncmp(t->node[i].path, path, plen) == 0 &&
-		    t->node[i].path[plen] == '\0')
-			return t->node[i].d;
-
-	if (t->n_nodes == FT_TEL_TREE_NODES)
-		return NULL;
-	d = rte_tel_data_alloc();
-	if (d == NULL)
-		return NULL;
-	rte_tel_data_start_dict(d);
-	memcpy(name, comp, clen);
-	name[clen] = '\0';
-	rc = rte_tel_data_add_dict_container(parent, name, d, 0);
-	if (rc < 0) {
-		/* Not attached: telemetry will not free it. */
-		rte_tel_data_free(d);
-		return NULL;
-	}
-	memcpy(t->node[t->n_nodes].path, path, plen);
-	t->node[t->n_nodes].path[plen] = '\0';
-	t->node[t->n_nodes].d = d;
-	t->n_nodes++;
-	return d;
-}
-
-/* The dictionary that holds the last component of @p path; *leaf is set to
- * that component. NULL (and counted) when a container cannot be made. */
-static struct rte_tel_data *
-ft_tel_tree_parent(struct ft_tel_tree *t, const char *path, const char **leaf)
-{
-	struct rte_tel_data *d = t->root;
-	const char *comp = path;
-	const char *dot;
-
-	while ((dot = strchr(comp, '.')) != NULL) {
-		d = ft_tel_tree_node(t, d, path, (size_t)(dot - path), comp);
-		if (d == NULL) {
-			t->n_failed++;
-			return NULL;
-		}
-		comp = dot + 1;
-	}
-	*leaf = comp;
-	return d;
-}
-
-static void
-ft_tel_put_u64(struct ft_tel_tree *t, const char *path, uint64_t v)
-{
-	const char *leaf;
-	struct rte_tel_data *d = ft_tel_tree_parent(t, path, &leaf);
-
-	if (d != NULL)
-		ft_tel_check(t, rte_tel_data_add_dict_u64(d, leaf, v));
-}
-
-static void
-ft_tel_put_int(struct ft_tel_tree *t, const char *path, int v)
-{
-	const char *leaf;
-	struct rte_tel_data *d = ft_tel_tree_parent(t, path, &leaf);
-
-	if (d != NULL)
-		ft_tel_check(t, rte_tel_data_add_dict_int(d, leaf, v));
-}
-
-/* Strings longer than telemetry allows end in "..." rather than being cut
- * silently (a long path must not look like a different, shorter one). */
-static void
-ft_tel_put_str(struct ft_tel_tree *t, const char *path, const char *s)
-{
-	char buf[RTE_TEL_MAX_STRING_LEN];
-	const char *leaf;
-	struct rte_tel_data *d = ft_tel_tree_parent(t, path, &leaf);
-
-	if (d == NULL)
-		return;
-	if (strlen(s) >= sizeof(buf)) {
-		snprintf(buf, sizeof(buf), "%.*s...", (int)sizeof(buf) - 4, s);
-		s = buf;
-	}
-	ft_tel_check(t, rte_tel_data_add_dict_string(d, leaf, s));
-}
-
-/* Say once that a reply was incomplete: a client polling every second must
- * not fill the log. */
-static void
-ft_tel_report(unsigned int n_failed, const char *cmd)
-{
-	static unsigned int reported;
-
-	if (n_failed == 0 || __atomic_exchange_n(&reported, 1, __ATOMIC_RELAXED))
-		return;
-	FT_CTL_LOG(WARNING, "%s: %u entries did not fit the telemetry reply", cmd, n_failed);
-}
-
-/* Telemetry renders a container after the callback; a new one for each
- * row of /flowtap/ports and /flowtap/workers. NULL when it cannot be added. */
-static struct rte_tel_data *
-ft_tel_row(struct rte_tel_data *d, const char *key)
-{
-	struct rte_tel_data *row = rte_tel_data_alloc();
-
-	if (row == NULL)
-		return NULL;
-	rte_tel_data_start_dict(row);
-	if (rte_tel_data_add_dict_container(d, key, row, 0) < 0) {
-		rte_tel_data_free(row);
-		return NULL;
-	}
-	return row;
 }
 
 static inline uint64_t
@@ -228,12 +56,10 @@ static_assert(FT_CTR_MAX + 8 <= RTE_TEL_MAX_DICT_ENTRIES, "too many counters");
 static_assert(FT_MAL_MAX + 1 <= RTE_TEL_MAX_DICT_ENTRIES, "too many malformed reasons");
 static_assert(FT_EV_MAX <= RTE_TEL_MAX_DICT_ENTRIES, "too many anomaly names");
 
-static void
-ft_control_stats_fill(const struct ft_control_view *view, struct ft_tel_tree *t)
+void
+ft_ctl_sum_stats(const struct ft_control_view *view, struct ft_stats *sum)
 {
 	struct ft_stats *workers[RTE_MAX_LCORE];
-	struct ft_stats sum;
-	char path[FT_TEL_PATH_LEN];
 	unsigned int n = 0;
 	unsigned int i;
 
@@ -242,7 +68,17 @@ ft_control_stats_fill(const struct ft_control_view *view, struct ft_tel_tree *t)
 			workers[n++] = view->workers[i].stats;
 	if (view->control_stats != NULL && n < RTE_DIM(workers))
 		workers[n++] = view->control_stats;
-	ft_stats_sum(&sum, workers, n);
+	ft_stats_sum(sum, workers, n);
+}
+
+static void
+ft_control_stats_fill(const struct ft_control_view *view, struct ft_tel_tree *t)
+{
+	struct ft_stats sum;
+	char path[FT_TEL_PATH_LEN];
+	unsigned int i;
+
+	ft_ctl_sum_stats(view, &sum);
 
 	for (i = 0; i < FT_CTR_MAX; i++)
 		ft_tel_put_u64(t, ft_ctr_path(i), sum.ctr[i]);
@@ -478,6 +314,16 @@ static const struct {
 	  "flowtap workers: lcore, NUMA, queues, counters. No parameters" },
 	{ "/flowtap/config", ft_cmd_config,
 	  "flowtap configuration, every key. No parameters" },
+	{ "/flowtap/flows", ft_cmd_flows,
+	  "TCP connections. Params: addr=A,port=N,state=S,limit=N,from=C" },
+	{ "/flowtap/flow", ft_cmd_flow,
+	  "One TCP connection in full. Params: ADDR:PORT-ADDR:PORT,vlan=V" },
+	{ "/flowtap/anomalies", ft_cmd_anomalies,
+	  "Count and last event of every anomaly name. No parameters" },
+	{ "/flowtap/events", ft_cmd_events,
+	  "Most recent events. Parameters: int N (default: all kept)" },
+	{ "/flowtap/ladder", ft_cmd_ladder,
+	  "Live ladder. Params: FILTER (arms), off, none or from=C (reads)" },
 };
 
 int
@@ -489,6 +335,11 @@ ft_control_register(const struct ft_control_view *view)
 
 	if (view == NULL)
 		return -EINVAL;
+	rc = ft_ctl_queries_init(view);
+	if (rc == 0)
+		rc = ft_ctl_events_init(view->cfg != NULL ? view->cfg->recent_events : 0);
+	if (rc < 0)
+		return rc;
 	__atomic_store_n(&ft_ctl_view, view, __ATOMIC_RELEASE);
 	/* Telemetry cannot unregister and would list a command twice. */
 	if (__atomic_exchange_n(&registered, 1, __ATOMIC_ACQ_REL))

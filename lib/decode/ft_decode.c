@@ -43,6 +43,14 @@
 #define FT_IP6_FRAG_M 0x0001
 #define FT_ICMP_MIN_HLEN 4 /* type, code, checksum: all ICMP/ICMPv6 have them */
 
+/* PPPoE session stage (RFC 2516 section 4) and the PPP protocols we follow (RFC 1661, 1332, 5072). */
+#define FT_PPPOE_HLEN 6
+#define FT_PPPOE_VER_TYPE 0x11 /* version 1, type 1: the only ones defined */
+#define FT_PPPOE_CODE_SESSION 0x00
+#define FT_PPP_PROTO_LEN 2
+#define FT_PPP_PROTO_IP4 0x0021
+#define FT_PPP_PROTO_IP6 0x0057
+
 /* Arbitrary non-zero seed so an all-zero tuple does not hash to zero. */
 #define FT_SYM_HASH_SEED 0x5f1a7c3du
 
@@ -235,6 +243,52 @@ done:
 	return FT_MAL_NONE;
 }
 
+/*
+ * The PPPoE session header at off and the PPP protocol field after it. On
+ * success *etype becomes the ethertype of what PPP carries (0 when not IP:
+ * LCP, IPCP, ... or a protocol field compressed to 1 byte, which reads as
+ * another protocol), and *end the end of the PPPoE payload.
+ *
+ * The session id is recorded but, unlike a VLAN id, is not part of the flow
+ * identity (flow key, symmetric hash). VLANs may separate address spaces that
+ * overlap; a PPPoE session is one subscriber's point-to-point link whose
+ * addresses the access concentrator assigns, so the addresses (with the VLANs
+ * around the session) already tell connections apart. The id alone would not
+ * even identify the session: it is unique only together with both MAC
+ * addresses (RFC 2516 section 4), which no key holds. And a session
+ * re-established with the same address (static address, quick reconnect)
+ * keeps its TCP connections under a new id: keying on it would split them.
+ */
+static enum ft_malformed_reason
+ft_decode_pppoe(const uint8_t *data, uint32_t caplen, uint32_t wirelen, uint32_t off,
+		struct ft_pkt *p, uint16_t *etype, uint32_t *end)
+{
+	uint32_t plen;
+	uint16_t proto;
+
+	/* The protocol field is part of the fixed header: IP cannot be found without it. */
+	if (caplen - off < FT_PPPOE_HLEN + FT_PPP_PROTO_LEN)
+		return FT_MAL_TRUNC_PPPOE;
+	if (data[off] != FT_PPPOE_VER_TYPE || data[off + 1] != FT_PPPOE_CODE_SESSION)
+		return FT_MAL_PPPOE_BAD_HEADER;
+	/* The length counts the PPP protocol field: below 2 there is no PPP frame. */
+	plen = ft_rd16(data + off + 4);
+	if (plen < FT_PPP_PROTO_LEN || plen > wirelen - off - FT_PPPOE_HLEN)
+		return FT_MAL_PPPOE_BAD_LEN;
+
+	p->pppoe = 1;
+	p->pppoe_sid = ft_rd16(data + off + 2);
+	*end = off + FT_PPPOE_HLEN + plen;
+	proto = ft_rd16(data + off + FT_PPPOE_HLEN);
+	if (proto == FT_PPP_PROTO_IP4)
+		*etype = RTE_ETHER_TYPE_IPV4;
+	else if (proto == FT_PPP_PROTO_IP6)
+		*etype = RTE_ETHER_TYPE_IPV6;
+	else
+		*etype = 0;
+	return FT_MAL_NONE;
+}
+
 /* Options are inside [opt, opt + len), len = doff*4 - 20, already within caplen. */
 static enum ft_malformed_reason
 ft_decode_tcp_opts(const uint8_t *opt, uint32_t len, struct ft_tcp_meta *t)
@@ -263,8 +317,10 @@ ft_decode_tcp_opts(const uint8_t *opt, uint32_t len, struct ft_tcp_meta *t)
 			break;
 		case FT_TCPOPT_WSCALE:
 			/* Kept as sent: the tracker judges shifts above 14 (RFC 7323). */
-			if (olen == FT_TCPOLEN_WSCALE)
+			if (olen == FT_TCPOLEN_WSCALE) {
 				t->wscale = opt[i + 2];
+				t->has_wscale = 1;
+			}
 			break;
 		case FT_TCPOPT_SACK_PERM:
 			if (olen == FT_TCPOLEN_SACK_PERM)
@@ -308,7 +364,8 @@ ft_decode_tcp(const uint8_t *data, uint32_t caplen, uint32_t ip_end, struct ft_p
 	p->tcp.ack = rte_be_to_cpu_32(th->recv_ack);
 	p->tcp.win = rte_be_to_cpu_16(th->rx_win);
 	p->tcp.flags = th->tcp_flags;
-	p->tcp.wscale = FT_TCP_WSCALE_NONE;
+	p->tcp.wscale = 0;
+	p->tcp.has_wscale = 0;
 	p->l4_hlen = (uint16_t)hlen;
 	p->payload_off = (uint16_t)(l4 + hlen);
 	p->payload_len = (uint16_t)(ip_end - (l4 + hlen));
@@ -367,7 +424,7 @@ enum ft_pkt_class
 ft_decode(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ft_pkt *p)
 {
 	enum ft_malformed_reason why;
-	uint32_t off, ip_end = 0;
+	uint32_t off, ip_end = 0, pppoe_end;
 	uint16_t etype;
 
 	memset(p, 0, sizeof(*p));
@@ -388,6 +445,19 @@ ft_decode(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ft_pkt 
 		p->vlan[p->n_vlan++] = ft_rd16(data + off) & RTE_VLAN_ID_MASK;
 		etype = ft_rd16(data + off + 2);
 		off += RTE_VLAN_HLEN;
+	}
+	if (etype == RTE_ETHER_TYPE_PPPOE_SESSION) {
+		why = ft_decode_pppoe(data, caplen, wirelen, off, p, &etype, &pppoe_end);
+		if (why != FT_MAL_NONE)
+			return ft_malformed(p, why);
+		off += FT_PPPOE_HLEN + FT_PPP_PROTO_LEN;
+		/*
+		 * What PPP carries ends with the PPPoE payload: from here on it is
+		 * the frame, so an IP length reaching past it is malformed and the
+		 * bytes after it are padding, never transport bytes.
+		 */
+		wirelen = pppoe_end;
+		caplen = RTE_MIN(caplen, pppoe_end);
 	}
 	p->l3_off = (uint16_t)off;
 
@@ -484,6 +554,9 @@ static const char *const ft_mal_names[] = {
 	[FT_MAL_TRUNC_UDP] = "trunc_udp",
 	[FT_MAL_UDP_BAD_LEN] = "udp_bad_len",
 	[FT_MAL_TRUNC_ICMP] = "trunc_icmp",
+	[FT_MAL_TRUNC_PPPOE] = "trunc_pppoe",
+	[FT_MAL_PPPOE_BAD_HEADER] = "pppoe_bad_header",
+	[FT_MAL_PPPOE_BAD_LEN] = "pppoe_bad_len",
 };
 _Static_assert(RTE_DIM(ft_mal_names) == FT_MAL_MAX, "a malformed reason has no name");
 

@@ -6,11 +6,12 @@
  * @file
  * flowtap packet decoder.
  *
- * Owns: parsing of one frame (Ethernet, 802.1Q/QinQ, IPv4 with options, IPv6
- * with a bounded walk of extension headers, TCP with options, UDP, ICMP and
- * ICMPv6) into a small metadata record, the classification of the frame into
- * exactly one class, the named reasons a frame is malformed, and the software
- * symmetric hash that decides which worker owns a packet.
+ * Owns: parsing of one frame (Ethernet, 802.1Q/QinQ, a PPPoE session with its
+ * PPP protocol field, IPv4 with options, IPv6 with a bounded walk of extension
+ * headers, TCP with options, UDP, ICMP and ICMPv6) into a small metadata
+ * record, the classification of the frame into exactly one class, the named
+ * reasons a frame is malformed, and the software symmetric hash that decides
+ * which worker owns a packet.
  *
  * The decoder never reads past @p caplen bytes and never writes to the
  * packet. It does not allocate and has no global state, so every worker can
@@ -66,6 +67,9 @@ enum ft_malformed_reason {
 	FT_MAL_TRUNC_UDP,          /**< fewer than 8 bytes of UDP header */
 	FT_MAL_UDP_BAD_LEN,        /**< UDP length below 8 or beyond the datagram */
 	FT_MAL_TRUNC_ICMP,         /**< fewer than 4 (ICMP) / 4 (ICMPv6) bytes */
+	FT_MAL_TRUNC_PPPOE,        /**< PPPoE session header or PPP protocol field cut off */
+	FT_MAL_PPPOE_BAD_HEADER,   /**< PPPoE version/type not 1/1, or code not 0 (session data) */
+	FT_MAL_PPPOE_BAD_LEN,      /**< PPPoE length below 2 (no PPP protocol) or beyond the frame */
 	FT_MAL_MAX
 };
 
@@ -79,8 +83,6 @@ enum ft_malformed_reason {
 #define FT_TCP_ECE 0x40
 #define FT_TCP_CWR 0x80
 
-/** ft_tcp_meta.wscale when the segment carries no window-scale option. */
-#define FT_TCP_WSCALE_NONE 0xff
 
 /** TCP fields the tracker needs, host byte order. */
 struct ft_tcp_meta {
@@ -91,9 +93,10 @@ struct ft_tcp_meta {
 	uint16_t win;        /**< raw (unscaled) window */
 	uint16_t mss;        /**< 0 when absent */
 	uint8_t flags;       /**< FT_TCP_* */
-	uint8_t wscale;      /**< shift as sent (may exceed 14), or FT_TCP_WSCALE_NONE */
+	uint8_t wscale;      /**< shift as sent (any byte, 255 included), valid when has_wscale */
 	uint8_t sack_perm;   /**< SACK-permitted option present */
 	uint8_t has_ts;      /**< timestamps option present */
+	uint8_t has_wscale;  /**< window-scale option present */
 };
 
 /** Fragment fields, valid when ft_pkt.cls == FT_CLS_FRAGMENT. */
@@ -120,8 +123,10 @@ struct ft_pkt {
 	uint8_t l4_proto;     /**< IPPROTO_* of the transport (last next-header) */
 	uint8_t n_vlan;       /**< VLAN tags seen */
 	uint8_t ttl;          /**< IPv4 TTL or IPv6 hop limit */
+	uint8_t pppoe;        /**< 1: a valid PPPoE session header was walked (pppoe_sid set) */
 	uint16_t vlan[FT_DECODE_MAX_VLAN]; /**< VLAN ids, outer first, 0 when absent */
-	uint16_t l3_off;      /**< start of the IP header */
+	uint16_t pppoe_sid;   /**< PPPoE session id, host order; not part of the flow identity */
+	uint16_t l3_off;      /**< start of the IP header (non-IP: of what the last type field names) */
 	uint16_t l4_off;      /**< start of the transport header */
 	uint16_t l4_hlen;     /**< transport header length (TCP: doff*4) */
 	uint16_t payload_off; /**< start of the transport payload */
@@ -151,6 +156,10 @@ struct ft_pkt {
  * whatever @p wirelen says: FT_MAL_TRUNC_* for a fixed header, the reason of
  * the length field that points past the bytes otherwise (ip4_bad_ihl for cut
  * IPv4 options, tcp_doff_overrun for cut TCP options, ip6_ext_trunc).
+ *
+ * Inside a PPPoE session the PPPoE payload is the frame for what PPP carries:
+ * its length is checked against @p wirelen (pppoe_bad_len), bounds the IP
+ * datagram, and bytes after it are padding, as after an IP datagram.
  */
 enum ft_pkt_class ft_decode(const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 			    struct ft_pkt *p);

@@ -63,8 +63,8 @@ ft_addr_format(char *buf, unsigned int len, unsigned int ip_ver, const uint8_t *
 	return buf;
 }
 
-static const char *
-proto_name(unsigned int proto, char *buf, size_t len)
+const char *
+ft_proto_name(unsigned int proto, char *buf, unsigned int len)
 {
 	switch (proto) {
 	case IPPROTO_TCP:
@@ -105,7 +105,7 @@ ft_event_write_json(FILE *f, const struct ft_event *ev, ft_state_name_fn state_n
 	fprintf(f, ",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u,\"proto\":\"%s\"",
 		ft_addr_format(src, sizeof(src), ev->ip_ver, ev->src), ev->sport,
 		ft_addr_format(dst, sizeof(dst), ev->ip_ver, ev->dst), ev->dport,
-		proto_name(ev->proto, pbuf, sizeof(pbuf)));
+		ft_proto_name(ev->proto, pbuf, sizeof(pbuf)));
 	if (ev->dir < RTE_DIM(dirs))
 		fprintf(f, ",\"dir\":\"%s\"", dirs[ev->dir]);
 	if (ev->has & FT_EVF_SEQ)

@@ -56,7 +56,8 @@ enum ft_severity {
 	X(FRAG_TOO_MANY, "frag_too_many", FT_SEV_WARNING)               \
 	X(FRAG_TIMEOUT, "frag_timeout", FT_SEV_INFO)                    \
 	X(FRAG_INCONSISTENT, "frag_inconsistent", FT_SEV_WARNING)       \
-	X(SIGNATURE_MATCH, "signature_match", FT_SEV_ALERT)
+	X(SIGNATURE_MATCH, "signature_match", FT_SEV_ALERT)             \
+	X(SYN_IN_ESTABLISHED, "syn_in_established", FT_SEV_WARNING)
 
 /** Event type ids. */
 enum ft_event_type {
@@ -129,6 +130,12 @@ typedef const char *(*ft_state_name_fn)(unsigned int state);
  * @return 0, or -1 on a write error
  */
 int ft_event_write_json(FILE *f, const struct ft_event *ev, ft_state_name_fn state_name);
+
+/**
+ * Name of an IP protocol as the "proto" key writes it: "tcp", "udp", "icmp",
+ * "icmpv6", else its number (formatted into @p buf).
+ */
+const char *ft_proto_name(unsigned int proto, char *buf, unsigned int len);
 
 /**
  * Format an address (IPv4 when @p ip_ver is 4, else IPv6) into @p buf.

@@ -39,23 +39,10 @@ struct ft_flow_table {
 	uint32_t embryo_head, embryo_tail;
 	bool started;
 	uint64_t cur_tick;      /* next tick to process */
-	uint64_t timeout_ticks[FT_FLOW_AGE_MAX];
+	uint64_t timeout_ns[FT_FLOW_AGE_MAX];
 	uint64_t memory;
 	uint32_t wheel[WHEEL_SLOTS];
 };
-
-static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-static inline void
-key_addr(uint8_t dst[16], const uint8_t *a, unsigned int ip_ver)
-{
-	if (ip_ver == 4) {
-		memcpy(dst, v4_mapped, sizeof(v4_mapped));
-		memcpy(dst + 12, a, 4);
-	} else {
-		memcpy(dst, a, 16);
-	}
-}
 
 unsigned int
 ft_flow_key_make(const struct ft_pkt *p, struct ft_flow_key *k)
@@ -63,8 +50,11 @@ ft_flow_key_make(const struct ft_pkt *p, struct ft_flow_key *k)
 	int c = memcmp(p->src, p->dst, 16);
 	unsigned int side = (c < 0 || (c == 0 && p->sport <= p->dport)) ? 0 : 1;
 
-	key_addr(k->addr[side], p->src, p->ip_ver);
-	key_addr(k->addr[side ^ 1], p->dst, p->ip_ver);
+	/* The decoder keeps IPv4 addresses in the first 4 bytes, zeroed after. */
+	memcpy(k->addr[side], p->src, 16);
+	memcpy(k->addr[side ^ 1], p->dst, 16);
+	k->ip_ver = p->ip_ver;
+	memset(k->pad, 0, sizeof(k->pad));
 	k->port[side] = p->sport;
 	k->port[side ^ 1] = p->dport;
 	k->vlan_proto = (uint32_t)(p->vlan[0] & 0xfff) | ((uint32_t)(p->vlan[1] & 0xfff) << 12) |
@@ -75,30 +65,18 @@ ft_flow_key_make(const struct ft_pkt *p, struct ft_flow_key *k)
 /*
  * rte_hash's own hash of a key must equal the signature the workers look it
  * up with (the decoder's symmetric hash of the packet), because
- * rte_hash_get_key_with_position() checks a position by re-hashing its key.
- * So the key is turned back into the decoder's form and hashed the same way.
- * (An IPv6 packet whose addresses are IPv4-mapped hashes differently here:
- * such a flow is still tracked, its record just cannot name its addresses.)
+ * rte_hash_get_key_with_position() checks a position by re-hashing its key:
+ * the key holds the decoder's fields, hashed the same way.
  */
 static uint32_t
 key_hash(const void *key, uint32_t len, uint32_t init)
 {
 	const struct ft_flow_key *k = key;
-	uint8_t a[2][16];
-	unsigned int s, v4 = memcmp(k->addr[0], v4_mapped, 12) == 0 &&
-			     memcmp(k->addr[1], v4_mapped, 12) == 0;
 
 	RTE_SET_USED(len);
 	RTE_SET_USED(init);
-	for (s = 0; s < 2; s++) {
-		if (v4) {
-			memset(a[s], 0, 16);
-			memcpy(a[s], k->addr[s] + 12, 4);
-		} else {
-			memcpy(a[s], k->addr[s], 16);
-		}
-	}
-	return ft_decode_sym_hash(a[0], k->port[0], a[1], k->port[1], (uint8_t)(k->vlan_proto >> 24),
+	return ft_decode_sym_hash(k->addr[0], k->port[0], k->addr[1], k->port[1],
+				  (uint8_t)(k->vlan_proto >> 24),
 				  ((k->vlan_proto & 0xfff) << 16) | ((k->vlan_proto >> 12) & 0xfff));
 }
 
@@ -139,9 +117,7 @@ ft_flow_table_create(const struct ft_flow_table_params *prm)
 		t->wheel[i] = NIL;
 	t->embryo_head = t->embryo_tail = NIL;
 	for (i = 0; i < FT_FLOW_AGE_MAX; i++)
-		t->timeout_ticks[i] = RTE_MAX(((uint64_t)prm->timeout_s[i] * 1000000000u +
-					       (UINT64_C(1) << TICK_SHIFT) - 1) >> TICK_SHIFT,
-					      (uint64_t)1);
+		t->timeout_ns[i] = (uint64_t)prm->timeout_s[i] * 1000000000u;
 	/* What a flow costs: its entry, its key slot and its share of the
 	 * buckets (8 entries of 8 bytes per 64-byte bucket, and as many again
 	 * of extendable buckets), plus the free-slot ring. */
@@ -275,10 +251,12 @@ wheel_unlink(struct ft_flow_table *t, uint32_t idx)
 	f->wheel_slot = NOT_FILED;
 }
 
+/* The first tick that starts at or after last packet + timeout: a flow is
+ * never expired early, and at most one tick late. */
 static inline uint64_t
 due_tick(const struct ft_flow_table *t, const struct ft_flow *f)
 {
-	return (f->last_ns >> TICK_SHIFT) + t->timeout_ticks[f->age];
+	return (f->last_ns + t->timeout_ns[f->age] + (UINT64_C(1) << TICK_SHIFT) - 1) >> TICK_SHIFT;
 }
 
 /* Embryonic FIFO ---------------------------------------------------------- */
@@ -358,7 +336,7 @@ ft_flow_set_age(struct ft_flow_table *t, struct ft_flow *f, uint8_t age)
 	if (age == old)
 		return;
 	f->age = age;
-	if (t->timeout_ticks[age] < t->timeout_ticks[old]) {
+	if (t->timeout_ns[age] < t->timeout_ns[old]) {
 		uint32_t idx = ft_flow_index(t, f);
 
 		wheel_unlink(t, idx);
@@ -435,30 +413,26 @@ ft_flow_age(struct ft_flow_table *t, uint64_t now_ns, unsigned int budget, ft_fl
 	return expired;
 }
 
+/* Every live flow is filed on the wheel: walking its slots visits exactly
+ * them, without touching the (possibly never used) rest of the table. */
 void
 ft_flow_foreach(struct ft_flow_table *t, ft_flow_expire_fn fn, void *arg)
 {
-	uint32_t i;
+	uint32_t slot, idx, next;
 
-	for (i = 0; i < t->n_entries; i++) {
-		struct ft_flow *f = &t->flows[i];
+	for (slot = 0; slot < WHEEL_SLOTS; slot++) {
+		for (idx = t->wheel[slot]; idx != NIL; idx = next) {
+			struct ft_flow *f = &t->flows[idx];
 
-		if ((f->fflags & FT_FLOW_F_LIVE) && fn(f, arg) == FT_FLOW_FREE)
-			ft_flow_remove(t, f);
+			next = f->wheel_next;
+			if (fn(f, arg) == FT_FLOW_FREE)
+				ft_flow_remove(t, f);
+		}
 	}
 }
 
 /* Records ----------------------------------------------------------------- */
 
-static void
-addr_from_key(uint8_t out[16], const uint8_t in[16], unsigned int ip_ver)
-{
-	memset(out, 0, 16);
-	if (ip_ver == 4)
-		memcpy(out, in + 12, 4);
-	else
-		memcpy(out, in, 16);
-}
 
 void
 ft_flow_endpoints(const struct ft_flow_table *t, const struct ft_flow *f, uint8_t addr[2][16],
@@ -472,8 +446,8 @@ ft_flow_endpoints(const struct ft_flow_table *t, const struct ft_flow *f, uint8_
 		port[0] = port[1] = 0;
 		return;
 	}
-	addr_from_key(addr[0], k->addr[o], f->ip_ver);
-	addr_from_key(addr[1], k->addr[o ^ 1], f->ip_ver);
+	memcpy(addr[0], k->addr[o], 16);
+	memcpy(addr[1], k->addr[o ^ 1], 16);
 	port[0] = k->port[o];
 	port[1] = k->port[o ^ 1];
 }
@@ -552,4 +526,24 @@ ft_flow_record_write_json(FILE *out, const struct ft_flow_record *rec)
 			fprintf(out, "%s\"%s\"", n++ ? "," : "", ft_event_name(i));
 	fputs("]}\n", out);
 	return ferror(out) ? -1 : 0;
+}
+
+struct ft_flow *
+ft_flow_iterate(struct ft_flow_table *t, uint32_t *pos)
+{
+	const void *key;
+	void *data;
+	int32_t idx;
+
+	while ((idx = rte_hash_iterate(t->h, &key, &data, pos)) >= 0) {
+		if ((uint32_t)idx < t->n_entries && (t->flows[idx].fflags & FT_FLOW_F_LIVE))
+			return &t->flows[idx];
+	}
+	return NULL;
+}
+
+uint64_t
+ft_flow_expiry_ns(const struct ft_flow_table *t, const struct ft_flow *f)
+{
+	return f->last_ns + t->timeout_ns[f->age];
 }

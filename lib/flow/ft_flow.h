@@ -34,9 +34,11 @@ extern "C" {
 
 /** Flow key: canonical order, the lower (address, port) endpoint is side 0. */
 struct ft_flow_key {
-	uint8_t addr[2][16];  /**< IPv4 as ::ffff:a.b.c.d (never on the wire as such) */
+	uint8_t addr[2][16];  /**< IPv4 in the first 4 bytes, the rest zero */
 	uint16_t port[2];     /**< host order; 0 for protocols without ports */
 	uint32_t vlan_proto;  /**< outer VLAN (12 bits) | inner VLAN << 12 | protocol << 24 */
+	uint8_t ip_ver;       /**< 4 or 6: an IPv6 address never equals an IPv4 one */
+	uint8_t pad[7];       /**< zero: 48 bytes, a size rte_hash compares fast */
 };
 
 /** Ageing classes: TCP's (enum ft_tcp_age) then these. */
@@ -212,6 +214,23 @@ int ft_flow_record_write_json(FILE *out, const struct ft_flow_record *rec);
 /** Originator and responder address/port of a flow, from its key. */
 void ft_flow_endpoints(const struct ft_flow_table *t, const struct ft_flow *f,
 		       uint8_t addr[2][16], uint16_t port[2]);
+
+/**
+ * The next flow from listing position @p *pos (start at 0), or NULL at the
+ * end; *pos moves past the flow returned. For listings answered a little at
+ * a time between bursts: the position stays valid while the table changes,
+ * but a flow inserted or removed meanwhile may be missed, and one the hash
+ * moved to another bucket may be seen twice. Read-only; skips empty slots
+ * of the hash's buckets (8 bytes each) without touching the entries.
+ */
+struct ft_flow *ft_flow_iterate(struct ft_flow_table *t, uint32_t *pos);
+
+/**
+ * When a flow expires if it stays silent: its last packet time plus the
+ * timeout of its ageing class, in ns (the wheel acts within one tick,
+ * about 1.07 s, after it).
+ */
+uint64_t ft_flow_expiry_ns(const struct ft_flow_table *t, const struct ft_flow *f);
 
 #ifdef __cplusplus
 }

@@ -51,6 +51,8 @@ extern "C" {
 	X(TX_FAILED, "packets.tx_failed", 0)                                  \
 	X(HANDOFF_OUT, "handoff.out", 0)                                      \
 	X(HANDOFF_IN, "handoff.in", 0)                                        \
+	X(HANDOFF_TX_OUT, "handoff.tx_out", 0)                                \
+	X(HANDOFF_TX_IN, "handoff.tx_in", 0)                                  \
 	X(FLOWS_CREATED, "flows.created", 0)                                  \
 	X(FLOWS_ACTIVE, "flows.active", 0)                                    \
 	X(FLOWS_TCP, "flows.tcp", 0)                                          \

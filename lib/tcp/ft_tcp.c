@@ -140,17 +140,32 @@ hist_add(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind k)
 	c->history[c->hist_len] = '\0';
 }
 
-/* Record a letter the first time its kind is seen in this direction. */
+/*
+ * Zeek's CheckHistory(): record @p letter the first time @p mask's kind is
+ * seen in this direction. @return true when the kind was seen before (SYN
+ * and SYN+ACK share one kind, as in Zeek).
+ */
 static bool
-hist_once(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind k)
+hist_check(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind mask, enum hist_kind letter)
 {
-	uint32_t bit = UINT32_C(1) << (k + dir * H_MAX);
+	uint32_t bit = UINT32_C(1) << (mask + dir * H_MAX);
 
 	if (c->hist_once & bit)
-		return false;
+		return true;
 	c->hist_once |= bit;
-	hist_add(c, dir, k);
-	return true;
+	hist_add(c, dir, letter);
+	return false;
+}
+
+/* A SYN, FIN or RST letter comes again when one with another sequence
+ * number is seen (Zeek's hist_last_SYN/FIN/RST). */
+static void
+hist_ctl(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind mask, enum hist_kind letter,
+	 uint32_t seq, uint32_t *last)
+{
+	if (hist_check(c, dir, mask, letter) && seq != *last)
+		hist_add(c, dir, letter);
+	*last = seq;
 }
 
 /* Zeek's scaled letters (t, w, g): at counts 1, 10, 100, ... */
@@ -172,18 +187,27 @@ zeek_update(struct ft_tcp_conn *c, unsigned int dir, uint8_t flags, uint16_t len
 {
 	struct ft_tcp_endpoint *e = &c->ep[dir], *peer = &c->ep[dir ^ 1];
 
+	/* A multi-flag packet (SYN+FIN, SYN+RST: history 'Q'/'I') moves no
+	 * endpoint, as no consistent reading of it exists. */
+	if (!!(flags & FT_TCP_SYN) + !!(flags & FT_TCP_FIN) + !!(flags & FT_TCP_RST) > 1)
+		return;
 	if (flags & FT_TCP_RST) {
 		e->zeek = FT_ZEEK_RESET;
 		return;
 	}
 	switch (e->zeek) {
 	case FT_ZEEK_INACTIVE:
-		if (flags & FT_TCP_SYN)
+		if (flags & FT_TCP_SYN) {
 			e->zeek = (flags & FT_TCP_ACK) ? FT_ZEEK_SYN_ACK_SENT : FT_ZEEK_SYN_SENT;
-		else if (flags & FT_TCP_FIN)
+		} else if (flags & FT_TCP_FIN) {
 			e->zeek = FT_ZEEK_CLOSED;
-		else
+		} else if ((flags & FT_TCP_ACK) && peer->zeek == FT_ZEEK_SYN_ACK_SENT) {
+			/* Acking a SYN+ACK whose SYN was missed completes it. */
+			e->zeek = FT_ZEEK_ESTABLISHED;
+			peer->zeek = FT_ZEEK_ESTABLISHED;
+		} else {
 			e->zeek = FT_ZEEK_PARTIAL;
+		}
 		break;
 	case FT_ZEEK_SYN_SENT:
 	case FT_ZEEK_SYN_ACK_SENT:
@@ -255,9 +279,16 @@ ft_tcp_conn_state(const struct ft_tcp_conn *c)
 uint64_t
 ft_tcp_payload_bytes(const struct ft_tcp_endpoint *e)
 {
+	uint64_t n;
+
 	if (!(e->flags & (FT_TCPE_ISN | FT_TCPE_ISN_GUESS)))
 		return 0;
-	return (uint32_t)(e->data_end - (e->isn + 1));
+	n = ((uint64_t)e->data_wraps << 32) + (uint32_t)(e->data_end - (e->isn + 1));
+	/* Data sent after its own FIN (an attack or a broken stack) stands
+	 * one beyond: the FIN's sequence number is not a byte. */
+	if ((e->flags & FT_TCPE_FIN) && seq_after(e->data_end, e->fin_seq + 1) && n != 0)
+		n--;
+	return n;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -441,6 +472,15 @@ ft_tcp_init(struct ft_tcp_conn *c, const struct ft_pkt *first, bool midstream_ok
 	return 0;
 }
 
+/* The peer allows @p e to send up to @p limit (its ack + window). */
+static inline void
+allow(struct ft_tcp_endpoint *e, uint32_t limit)
+{
+	if (!(e->flags & FT_TCPE_MAXEND) || seq_after(limit, e->maxend))
+		e->maxend = limit;
+	e->flags |= FT_TCPE_MAXEND;
+}
+
 /* First segment from an endpoint not seen opening: its numbers start here. */
 static void
 endpoint_pickup(struct ft_tcp_endpoint *e, uint32_t seq, uint32_t win)
@@ -448,7 +488,8 @@ endpoint_pickup(struct ft_tcp_endpoint *e, uint32_t seq, uint32_t win)
 	e->isn = seq - 1;
 	e->end = seq;
 	e->data_end = seq;
-	e->maxend = seq;
+	if (!(e->flags & FT_TCPE_MAXEND))
+		e->maxend = seq; /* nothing allowed yet: the peer's next ack says */
 	e->maxwin = RTE_MAX(win, 1u);
 	/* Window scale unknown mid-stream: be liberal, as conntrack is. */
 	e->wscale = FT_TCP_MAX_WSCALE;
@@ -462,9 +503,9 @@ static enum rst_verdict
 rst_check(const struct ft_tcp_endpoint *s, const struct ft_tcp_endpoint *rcv,
 	  const struct ft_pkt *p, uint32_t *expected)
 {
-	uint32_t seq = p->tcp.seq, win;
+	uint32_t seq = p->tcp.seq, win, left;
 
-	if (rcv->state == FT_TCP_SYN_SENT && !(s->flags & FT_TCPE_SEEN)) {
+	if (rcv->state == FT_TCP_SYN_SENT && !(s->flags & (FT_TCPE_ISN | FT_TCPE_ISN_GUESS))) {
 		/* Answering a SYN: acceptable when it acknowledges the SYN. */
 		*expected = rcv->isn + 1;
 		if ((p->tcp.flags & FT_TCP_ACK) && p->tcp.ack == rcv->isn + 1)
@@ -475,10 +516,11 @@ rst_check(const struct ft_tcp_endpoint *s, const struct ft_tcp_endpoint *rcv,
 		*expected = seq;
 		return RST_ACCEPT; /* nothing known to judge it by */
 	}
-	*expected = s->end;
-	/* Exact: the next sequence number we saw the sender use, or the one
-	 * the receiver itself announced in its last ack (RCV.NXT). */
-	if (seq == s->end || ((rcv->flags & FT_TCPE_ACKED_ANY) && seq == rcv->ack))
+	/* RCV.NXT: what the receiver last acknowledged, else the sender's
+	 * next sequence number as we saw it. Either is exact. */
+	left = (rcv->flags & FT_TCPE_ACKED_ANY) ? rcv->ack : s->end;
+	*expected = left;
+	if (seq == s->end || seq == left)
 		return RST_ACCEPT;
 	/* The receiver never sent anything: its window is unknown, so only a
 	 * seq outside what the sender has used is judged (a client aborting
@@ -488,10 +530,8 @@ rst_check(const struct ft_tcp_endpoint *s, const struct ft_tcp_endpoint *rcv,
 			return RST_ACCEPT;
 		return RST_OUT;
 	}
-	win = rcv->maxwin != 0 ? ((uint32_t)rcv->win << rcv->wscale) : 0;
-	if (win == 0)
-		win = 1;
-	if (seq_after(seq, s->end) && seq_before(seq, s->end + win))
+	win = RTE_MAX(rcv->win, 1u);
+	if (seq_after(seq, left) && seq_before(seq, left + win))
 		return RST_INEXACT;
 	return RST_OUT;
 }
@@ -512,26 +552,31 @@ flags_invalid(uint8_t f)
 	return false;
 }
 
+/* Zeek's history letters for one segment (its update_history()). */
 static void
 history_for(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p)
 {
+	struct ft_tcp_endpoint *e = &c->ep[dir];
 	uint8_t f = p->tcp.flags;
 	unsigned int bits = !!(f & FT_TCP_SYN) + !!(f & FT_TCP_FIN) + !!(f & FT_TCP_RST);
 
 	if (bits > 1) {
-		hist_once(c, dir, ((f & (FT_TCP_FIN | FT_TCP_RST)) == (FT_TCP_FIN | FT_TCP_RST)) ?
-				  H_FINRST : H_MULTI);
+		enum hist_kind k = ((f & (FT_TCP_FIN | FT_TCP_RST)) == (FT_TCP_FIN | FT_TCP_RST)) ?
+				   H_FINRST : H_MULTI;
+
+		hist_check(c, dir, k, k);
 	} else if (bits == 1) {
 		if (f & FT_TCP_SYN)
-			hist_once(c, dir, (f & FT_TCP_ACK) ? H_SYNACK : H_SYN);
+			hist_ctl(c, dir, H_SYN, (f & FT_TCP_ACK) ? H_SYNACK : H_SYN, p->tcp.seq,
+				 &e->last_syn);
 		if (f & FT_TCP_FIN)
-			hist_once(c, dir, H_FIN);
+			hist_ctl(c, dir, H_FIN, H_FIN, p->tcp.seq + p->payload_len, &e->last_fin);
 		if (f & FT_TCP_RST)
-			hist_once(c, dir, H_RST);
+			hist_ctl(c, dir, H_RST, H_RST, p->tcp.seq, &e->last_rst);
 	} else if (p->payload_len != 0) {
-		hist_once(c, dir, H_DATA);
+		hist_check(c, dir, H_DATA, H_DATA);
 	} else if (f & FT_TCP_ACK) {
-		hist_once(c, dir, H_ACK);
+		hist_check(c, dir, H_ACK, H_ACK);
 	}
 }
 
@@ -560,6 +605,17 @@ track_syn(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 
 	if (p->payload_len != 0)
 		anomaly(c, r, FT_EV_SYN_WITH_DATA, FT_EVF_SEQ, t->seq, 0, 0, NULL);
+	/* A SYN once the handshake is over (or a connection is finished)
+	 * opens nothing: RFC 5961 section 4 has the host answer with a
+	 * challenge ACK and drop it, so it must not move our view either. */
+	if ((c->cflags & FT_TCPC_FINISHED) ||
+	    (s->state >= FT_TCP_ESTABLISHED && (s->flags & (FT_TCPE_ISN | FT_TCPE_ISN_GUESS)) &&
+	     (rcv->flags & (FT_TCPE_ISN | FT_TCPE_ISN_GUESS)) && rcv->state >= FT_TCP_ESTABLISHED)) {
+		if (!(c->cflags & FT_TCPC_FINISHED) && t->seq != s->isn)
+			anomaly(c, r, FT_EV_SYN_IN_ESTABLISHED, FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED,
+				t->seq, t->ack, s->end, NULL);
+		return;
+	}
 	if (s->flags & FT_TCPE_ISN) {
 		if (t->seq != s->isn && !synack && s->state == FT_TCP_SYN_SENT) {
 			char d[40];
@@ -577,12 +633,12 @@ track_syn(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 	s->data_end = t->seq + 1 + p->payload_len;
 	s->maxend = end;
 	s->maxwin = RTE_MAX((uint32_t)t->win, 1u); /* never scaled on a SYN */
-	s->flags = (uint8_t)((s->flags & ~FT_TCPE_ISN_GUESS) | FT_TCPE_ISN);
-	if (t->wscale != FT_TCP_WSCALE_NONE) {
+	s->flags = (uint16_t)((s->flags & ~FT_TCPE_ISN_GUESS) | FT_TCPE_ISN | FT_TCPE_MAXEND);
+	if (t->has_wscale) {
 		s->flags |= FT_TCPE_WS_OFFER;
 		s->wscale = (uint8_t)RTE_MIN(t->wscale, FT_TCP_MAX_WSCALE);
 	} else {
-		s->flags &= (uint8_t)~FT_TCPE_WS_OFFER;
+		s->flags &= (uint16_t)~FT_TCPE_WS_OFFER;
 		s->wscale = 0;
 	}
 	if (synack) {
@@ -611,16 +667,21 @@ transitions:
 	if (synack) {
 		uint32_t want = rcv->isn + 1;
 
+		if ((c->cflags & FT_TCPC_FLIPPED) && s->pkts == 1 && rcv->pkts == 0)
+			anomaly(c, r, FT_EV_SYN_ACK_WITHOUT_SYN, FT_EVF_SEQ | FT_EVF_ACK, t->seq, t->ack,
+				0, NULL);
 		step(s, EV_SEND_SYNACK);
-		if (t->ack == want) {
+		/* It must acknowledge the SYN, and may acknowledge data the SYN
+		 * carried (TCP Fast Open), nothing beyond. */
+		if (!seq_before(t->ack, want) && !seq_after(t->ack, rcv->end)) {
 			rcv->flags |= FT_TCPE_SYN_ACKED;
 			step(rcv, EV_RECV_SYNACK);
 		} else {
 			anomaly(c, r, FT_EV_SYN_ACK_BAD_ACK, FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED,
 				t->seq, t->ack, want, NULL);
 		}
-		/* The window it gives the SYN's sender. */
-		rcv->maxend = seq_max(rcv->maxend, t->ack + RTE_MAX((uint32_t)t->win, 1u));
+		/* The window it gives the SYN's sender (never scaled on a SYN). */
+		allow(rcv, t->ack + RTE_MAX((uint32_t)t->win, 1u));
 		s->win = t->win;
 	} else {
 		step(s, EV_SEND_SYN);
@@ -762,10 +823,21 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 	 * with a RST), so the ack moves nothing. */
 	if ((f & FT_TCP_ACK) && s->state == FT_TCP_ESTABLISHED && (s->flags & FT_TCPE_ISN) &&
 	    (rcv->flags & FT_TCPE_ISN) && !(rcv->flags & FT_TCPE_SYN_ACKED) &&
-	    rcv->state == FT_TCP_SYN_RECEIVED && t->ack != rcv->isn + 1) {
+	    rcv->state == FT_TCP_SYN_RECEIVED &&
+	    (seq_before(t->ack, rcv->isn + 1) || seq_after(t->ack, rcv->end))) {
 		anomaly(c, r, FT_EV_HANDSHAKE_BAD_ACK, FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED,
 			t->seq, t->ack, rcv->isn + 1, NULL);
 		f &= (uint8_t)~FT_TCP_ACK;
+	}
+
+	/* Retransmission (history 't' even when the window check then
+	 * refuses it), and whether its bytes differ from the first time. */
+	if (len != 0 && !first_from_s && seq_before(t->seq, s->data_end)) {
+		s->rexmit++;
+		hist_scaled(c, dir, H_REXMIT, s->rexmit);
+		if (segcache_differs(segs, conn_id, dir, t->seq, pl, len) == 1)
+			anomaly(c, r, FT_EV_RETRANSMIT_DIFFERENT_DATA, FT_EVF_SEQ | FT_EVF_ACK, t->seq,
+				t->ack, 0, NULL);
 	}
 
 	if (!window_ok(c, dir, p, end, r)) {
@@ -774,27 +846,15 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 		return; /* ignored, as the receiver ignores it */
 	}
 
-	/* Retransmission, and whether its bytes differ. */
-	if (len != 0 && !first_from_s) {
-		if (seq_before(t->seq, s->data_end)) {
-			s->rexmit++;
-			hist_scaled(c, dir, H_REXMIT, s->rexmit);
-			if (segcache_differs(segs, conn_id, dir, t->seq, pl, len) == 1)
-				anomaly(c, r, FT_EV_RETRANSMIT_DIFFERENT_DATA,
-					FT_EVF_SEQ | FT_EVF_ACK, t->seq, t->ack, 0, NULL);
-		} else {
-			if (seq_after(t->seq, s->data_end) && (s->flags & FT_TCPE_ISN)) {
-				s->gaps++;
-				hist_scaled(c, dir, H_GAP, s->gaps);
-			}
-			segcache_put(segs, conn_id, dir, t->seq, pl, len);
+	/* New data: remembered for the retransmission check; a jump beyond
+	 * what the sender was seen using is a content gap (history 'g'). */
+	if ((len != 0 || (f & FT_TCP_FIN)) && (first_from_s || !seq_before(t->seq, s->data_end))) {
+		if (!first_from_s && seq_after(t->seq, s->end) && (s->flags & FT_TCPE_ISN)) {
+			s->gaps++;
+			hist_scaled(c, dir, H_GAP, s->gaps);
 		}
-	} else if (len != 0) {
-		segcache_put(segs, conn_id, dir, t->seq, pl, len);
-	} else if ((f & FT_TCP_FIN) && !first_from_s && seq_after(t->seq, s->data_end) &&
-		   (s->flags & FT_TCPE_ISN)) {
-		s->gaps++;
-		hist_scaled(c, dir, H_GAP, s->gaps);
+		if (len != 0)
+			segcache_put(segs, conn_id, dir, t->seq, pl, len);
 	}
 	if (t->win == 0 && !(f & FT_TCP_FIN)) {
 		s->zero_win++;
@@ -804,12 +864,16 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 	/* Sender's sequence space and window. */
 	if (seq_after(end, s->end))
 		s->end = end;
-	if ((len != 0 || (f & FT_TCP_FIN)) && seq_after(t->seq + len, s->data_end))
+	if ((len != 0 || (f & FT_TCP_FIN)) && seq_after(t->seq + len, s->data_end)) {
+		/* Count the laps of 2^32 so byte counts go beyond 4 GiB. */
+		if (t->seq + len - (s->isn + 1) < s->data_end - (s->isn + 1))
+			s->data_wraps++;
 		s->data_end = t->seq + len;
+	}
 	win = (uint32_t)t->win << s->wscale;
 	if (win > s->maxwin)
 		s->maxwin = win;
-	s->win = t->win;
+	s->win = win;
 
 	/* The ack: what the receiver's data and FIN have reached. */
 	if (f & FT_TCP_ACK) {
@@ -831,7 +895,7 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 			if (seq_after(ack, rcv->data_end))
 				rcv->data_end = ack;
 		}
-		rcv->maxend = seq_max(rcv->maxend, ack + RTE_MAX(win, 1u));
+		allow(rcv, ack + RTE_MAX(win, 1u));
 		if ((rcv->flags & (FT_TCPE_ISN | FT_TCPE_ISN_GUESS)) &&
 		    !(rcv->flags & FT_TCPE_SYN_ACKED) && !seq_before(ack, rcv->isn + 1)) {
 			rcv->flags |= FT_TCPE_SYN_ACKED;

@@ -112,6 +112,7 @@ enum ft_tcp_age {
 #define FT_TCPE_SYN_ACKED  0x20 /**< its SYN has been acknowledged */
 #define FT_TCPE_FIN_ACKED  0x40 /**< its FIN has been acknowledged */
 #define FT_TCPE_ACKED_ANY  0x80 /**< sent an ACK (ack valid) */
+#define FT_TCPE_MAXEND     0x100 /**< maxend set by the peer's ack and window */
 
 /** One endpoint of a connection. */
 struct ft_tcp_endpoint {
@@ -122,17 +123,19 @@ struct ft_tcp_endpoint {
 	uint32_t data_end;  /**< highest seq + payload length (no SYN/FIN) */
 	uint32_t fin_seq;   /**< seq of its FIN, with FT_TCPE_FIN */
 	uint32_t ack;       /**< highest ack it sent (its RCV.NXT), with FT_TCPE_ACKED_ANY */
+	uint32_t last_syn, last_fin, last_rst; /**< seq of its last SYN, FIN end, RST (history) */
 	uint32_t pkts;      /**< segments it sent */
 	uint32_t rexmit;    /**< payload segments it re-sent (history 't') */
-	uint16_t win;       /**< last raw window */
+	uint32_t win;       /**< last window it advertised, scaled (a SYN's never is) */
+	uint16_t flags;     /**< FT_TCPE_* */
+	uint16_t zero_win;  /**< segments it sent with a zero window (history 'w') */
+	uint16_t data_wraps; /**< times data_end went round 2^32 from the ISN (byte counts) */
 	uint8_t wscale;     /**< shift applied to its windows (0 unless both offered) */
 	uint8_t ttl;        /**< TTL of its last segment */
 	uint8_t state;      /**< enum ft_tcp_state */
 	uint8_t zeek;       /**< enum ft_zeek_state */
-	uint8_t flags;      /**< FT_TCPE_* */
 	uint8_t gaps;       /**< content gaps seen in its stream (history 'g') */
-	uint16_t zero_win;  /**< segments it sent with a zero window (history 'w') */
-	uint16_t pad;
+	uint8_t pad;
 	uint64_t ip_bytes;  /**< IP bytes it sent */
 };
 

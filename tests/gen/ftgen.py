@@ -192,42 +192,46 @@ def default_data_dir():
     return os.path.join(SRC_ROOT, "tests", "data")
 
 
-class Tcp:
-    """One TCP connection as a real stack writes it: tracks seq, ack and IP id of
-    both ends so callers only say who sends what. build(side, flags, payload)
-    returns the frame bytes (built with scapy); side is "c" or "s"."""
+class TcpEnds:
+    """Both ends of one TCP connection, "c" (client) and "s" (server): ep[side]
+    holds the end's ip, port, mac, nxt (its next sequence number) and ipid
+    (its next IPv4 id), and ack_of[side] what it acknowledges. What Tcp below
+    and gen_tcp.py's Conn share; each keeps its own bookkeeping of what a
+    segment advances."""
 
-    def __init__(self, cli, srv, cport, sport, cisn, sisn, v6=False, vlans=(), tpids=None,
-                 cmac="00:00:5e:00:53:0a", smac="00:00:5e:00:53:14",
-                 cwin=8192, swin=8760, ttl=64, syn_opts=None, pad=False):
-        self.ep = {
-            "c": dict(ip=cli, port=cport, mac=cmac, nxt=cisn, win=cwin, ipid=0x1c46),
-            "s": dict(ip=srv, port=sport, mac=smac, nxt=sisn, win=swin, ipid=0x3a10),
-        }
+    def __init__(self, ep, v6=False, vlans=(), tpids=None):
+        self.ep = ep
         self.ack_of = {"c": 0, "s": 0}  # what each side acknowledges: the peer's next byte
-        self.v6, self.vlans, self.ttl, self.pad = v6, tuple(vlans), ttl, pad
-        if tpids is None:
+        self.v6, self.vlans = v6, tuple(vlans)
+        if tpids is None:  # two tags: 802.1ad, an S-tag outside the C-tag
             tpids = (0x88A8, 0x8100) if len(self.vlans) == 2 else (0x8100,) * len(self.vlans)
         self.tpids = tuple(tpids)
-        self.syn_opts = [("MSS", 1460)] if syn_opts is None else syn_opts
-        self.ladder = []
 
-    def build(self, side, flags, payload=b"", seq=None, ack=None, ip_opts=None):
-        from scapy.all import Ether, Dot1Q, IP, IPv6, TCP, Raw
+    def segment(self, side, flags, seq=None, ack=None):
+        """The sender's end, the receiver's side, and the seq and ack of a
+        segment from side: unless given, the sender's next sequence number and,
+        with ACK, what the sender acknowledges (else 0)."""
         me = self.ep[side]
-        other = "s" if side == "c" else "c"
-        peer = self.ep[other]
         if seq is None:
             seq = me["nxt"]
         if ack is None:
             ack = self.ack_of[side] if "A" in flags else 0
-        opts = self.syn_opts if "S" in flags else []
+        return me, "s" if side == "c" else "c", seq, ack
+
+    def frame(self, side, flags, seq, ack, window, options, ttl, payload=b"", ip_opts=None):
+        """A segment from side, built with scapy: Ethernet, a tag per VLAN,
+        IPv4 (DF; the sender's IP id, which advances) or IPv6, TCP, payload.
+        Returns the frame as a bytearray (callers may pad it) and the TCP
+        layer (its flags, its header length)."""
+        from scapy.all import Ether, Dot1Q, IP, IPv6, TCP, Raw
+        me = self.ep[side]
+        peer = self.ep["s" if side == "c" else "c"]
         tcp = TCP(sport=me["port"], dport=peer["port"], seq=seq, ack=ack, flags=flags,
-                  window=me["win"], options=opts)
+                  window=window, options=options)
         if self.v6:
-            ip = IPv6(src=me["ip"], dst=peer["ip"], hlim=self.ttl)
+            ip = IPv6(src=me["ip"], dst=peer["ip"], hlim=ttl)
         else:
-            ip = IP(src=me["ip"], dst=peer["ip"], ttl=self.ttl, id=me["ipid"], flags="DF")
+            ip = IP(src=me["ip"], dst=peer["ip"], ttl=ttl, id=me["ipid"], flags="DF")
             if ip_opts is not None:
                 ip.options = ip_opts
             me["ipid"] = (me["ipid"] + 1) & 0xFFFF
@@ -240,6 +244,29 @@ class Tcp:
         raw = bytearray(bytes(pkt))
         for i, tp in enumerate(self.tpids):  # scapy writes 0x8100 for every tag
             struct.pack_into("!H", raw, 12 + 4 * i, tp)
+        return raw, tcp
+
+
+class Tcp(TcpEnds):
+    """One TCP connection as a real stack writes it: tracks seq, ack and IP id of
+    both ends so callers only say who sends what. build(side, flags, payload)
+    returns the frame bytes (built with scapy); side is "c" or "s"."""
+
+    def __init__(self, cli, srv, cport, sport, cisn, sisn, v6=False, vlans=(), tpids=None,
+                 cmac="00:00:5e:00:53:0a", smac="00:00:5e:00:53:14",
+                 cwin=8192, swin=8760, ttl=64, syn_opts=None, pad=False):
+        super().__init__({
+            "c": dict(ip=cli, port=cport, mac=cmac, nxt=cisn, win=cwin, ipid=0x1c46),
+            "s": dict(ip=srv, port=sport, mac=smac, nxt=sisn, win=swin, ipid=0x3a10),
+        }, v6, vlans, tpids)
+        self.ttl, self.pad = ttl, pad
+        self.syn_opts = [("MSS", 1460)] if syn_opts is None else syn_opts
+        self.ladder = []
+
+    def build(self, side, flags, payload=b"", seq=None, ack=None, ip_opts=None):
+        me, other, seq, ack = self.segment(side, flags, seq, ack)
+        opts = self.syn_opts if "S" in flags else []
+        raw, _ = self.frame(side, flags, seq, ack, me["win"], opts, self.ttl, payload, ip_opts)
         if self.pad and len(raw) < 60:
             raw += b"\x00" * (60 - len(raw))  # Ethernet padding, after the datagram
         adv = len(payload) + ("S" in flags) + ("F" in flags)  # SYN, FIN take one number

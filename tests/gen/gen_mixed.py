@@ -6,11 +6,14 @@ TCP flows (IPv4 and IPv6, both directions, untagged, 802.1Q, QinQ 88a8 and
 9100), IPv6 TCP behind extension headers (HBH+DST, exactly 8 headers, AH,
 routing, atomic fragment), UDP and ICMP over v4 and v6, other IP protocols
 (GRE, ESP, SCTP, IGMP, IPv6 no-next-header), non-IP (ARP, LLDP, STP over
-802.3, MPLS, PPPoE), IPv4 and IPv6 fragments, and at least one frame for every
-malformed reason of lib/decode/ft_decode.h, crafted as raw bytes where scapy
-would fix them. Boundary cases sit next to the malformed ones (2 VLAN tags
-fine, 3 not; 8 IPv6 extension headers fine, 9 not; Ethernet padding after a
-datagram is fine, a transport header that only fits thanks to it is not).
+802.3, MPLS), PPPoE sessions (IPv4 and IPv6 in PPPoE, untagged, 802.1Q and
+QinQ; LCP, IPCP, IPv6CP and discovery are non-IP), IPv4 and IPv6 fragments,
+and at least one frame for every malformed reason of lib/decode/ft_decode.h,
+crafted as raw bytes where scapy would fix them. Boundary cases sit next to
+the malformed ones (2 VLAN tags fine, 3 not; 8 IPv6 extension headers fine, 9
+not; Ethernet padding after a datagram is fine, a transport header that only
+fits thanks to it is not; a PPPoE header complete to the last byte is fine,
+one byte short is not; the PPPoE length, not the frame, bounds the IP datagram).
 
 The truth (tests/data/mixed.json) is counted from the frames written:
 each frame is labelled with what it was built to be, and refdecode.py (the
@@ -25,6 +28,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ftgen  # noqa: E402
+import refdecode  # noqa: E402
 
 from scapy.all import (ARP, DNS, DNSQR, DNSRR, GRE, ICMP, IP, IPv6,  # noqa: E402
                        ICMPv6EchoReply, ICMPv6EchoRequest, IPOption_RR, ICMPv6ND_NS, IPv6ExtHdrDestOpt,
@@ -100,6 +104,38 @@ def raw_udp(sport=5353, dport=53, length=None, payload=b""):
 
 def pad60(b):
     return b + b"\0" * (60 - len(b)) if len(b) < 60 else b
+
+
+PPPOE_SID = 0x2a17
+PPP_IP4, PPP_IP6, PPP_LCP, PPP_IPCP, PPP_IP6CP = 0x0021, 0x0057, 0xC021, 0x8021, 0x8057
+PPP_OF_ETHERTYPE = {0x0800: PPP_IP4, 0x86DD: PPP_IP6}
+
+
+def pppoe(proto, payload, plen=None, ver_type=0x11, code=0, sid=PPPOE_SID):
+    """PPPoE session header + PPP protocol + payload; plen (the PPPoE length) counts the protocol field."""
+    if plen is None:
+        plen = 2 + len(payload)
+    return struct.pack("!BBHHH", ver_type, code, sid, plen, proto) + payload
+
+
+def tags(tpids_vids, ethertype, payload):
+    """Ethernet with the given (TPID, VLAN id) tags, outer first, then ethertype and payload."""
+    types = [tp for tp, _ in tpids_vids] + [ethertype]  # each tag is followed by the next type field
+    body = b"".join(struct.pack("!HH", vid, types[i + 1]) for i, (_, vid) in enumerate(tpids_vids))
+    return raw_eth(types[0], body + payload)
+
+
+def in_pppoe(frame, pad=False):
+    """An Ethernet (+ tags) IPv4/IPv6 frame carried in a PPPoE session instead: the ethertype becomes 0x8864
+    and the PPPoE header and PPP protocol go in front of the datagram; bytes after the datagram stay after it."""
+    b = bytes(frame)
+    e = 12
+    while struct.unpack_from("!H", b, e)[0] in refdecode.VLAN_TPIDS:
+        e += 4
+    et, ip = struct.unpack_from("!H", b, e)[0], e + 2
+    iplen = struct.unpack_from("!H", b, ip + 2)[0] if et == 0x0800 else 40 + struct.unpack_from("!H", b, ip + 4)[0]
+    out = b[:e] + struct.pack("!H", 0x8864) + pppoe(PPP_OF_ETHERTYPE[et], b[ip:ip + iplen]) + b[ip + iplen:]
+    return pad60(out) if pad else out
 
 
 def tcp_flows(cap):
@@ -232,8 +268,86 @@ def non_ip(cap):
     cap.add(Dot3(src=MAC_A, dst="01:80:c2:00:00:00") / LLC() / STP(), "non_ip", "802.3 length + LLC STP BPDU")
     cap.add(pad60(raw_eth(0x8847, struct.pack("!I", (16 << 12) | (1 << 8) | 64) +
                           raw_ip4(17, raw_udp(1, 2, payload=b"mpls")))), "non_ip", "MPLS carrying IPv4")
-    cap.add(raw_eth(0x8864, bytes.fromhex("1100000100020021") + raw_ip4(1, b"\x08\x00\xf7\xff")), "non_ip",
-            "PPPoE session")
+
+
+def pppoe_sessions(cap):
+    """PPPoE session frames (RFC 2516) as an access network carries them, then every way the header can fail."""
+    M = "malformed:"
+    qinq = ((0x88A8, 300), (0x8100, 301))
+    # TCP connections in a session: v4 untagged, v4 QinQ, v6 untagged, v6 QinQ
+    for v6, vlans, tpids, cli, srv, cport, what in (
+            (False, (), None, V4A, V4C, 40100, "v4 PPPoE"),
+            (False, (300, 301), (0x88A8, 0x8100), "100.64.0.7", "198.51.100.80", 40101, "QinQ 300/301 + PPPoE v4"),
+            (True, (), None, V6A, V6B, 50100, "v6 PPPoE"),
+            (True, (300, 301), (0x88A8, 0x8100), "2001:db8:64::7", "2001:db8:c633::80", 50101,
+             "QinQ 300/301 + PPPoE v6")):
+        t = ftgen.Tcp(cli, srv, cport, 80, 7000, 9000, v6=v6, vlans=vlans, tpids=tpids)
+        for side, fl, pl, step in (("c", "S", b"", "SYN"), ("s", "SA", b"", "SYN ACK"), ("c", "A", b"", "ACK"),
+                                   ("c", "PA", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "client data"),
+                                   ("s", "PA", b"HTTP/1.1 204 No Content\r\n\r\n", "server data"),
+                                   ("c", "RA", b"", "client RST")):
+            cap.add(in_pppoe(t.build(side, fl, pl)), "tcp", "%s %s" % (what, step))
+    # other transports in a session
+    cap.add(in_pppoe(tagged(eth((400,)) / IP(src=V4A, dst=V4B, id=3) / UDP(sport=33334, dport=53) /
+                            DNS(id=0x4321, rd=1, qd=DNSQR(qname="example.org")), (0x8100,))),
+            "udp", "802.1Q vlan 400 + PPPoE v4 DNS query")
+    cap.add(in_pppoe(Ether(src=MAC_A, dst=MAC_B) / IP(src=V4A, dst=V4B) / UDP(sport=7, dport=7), pad=True),
+            "udp", "PPPoE v4 UDP no payload, padded to 60 (PPPoE length excludes the padding)")
+    cap.add(raw_eth(0x8864, pppoe(PPP_IP4, raw_ip4(17, raw_udp(9, 9, payload=b"ab")) + b"\xee" * 4)),
+            "udp", "PPPoE payload 4 bytes longer than the v4 datagram in it")
+    cap.add(in_pppoe(Ether(src=MAC_A, dst=MAC_B) / IP(src=V4A, dst=V4B) / ICMP(type=8, id=4, seq=1) /
+                     Raw(b"pppoe" * 4)), "icmp", "PPPoE v4 echo request")
+    cap.add(in_pppoe(tagged(eth((300, 301)) / IPv6(src=V6A, dst=V6B) / ICMPv6EchoRequest(id=5, seq=1, data=b"p6"),
+                            (0x88A8, 0x8100))), "icmp", "QinQ + PPPoE v6 echo request")
+    cap.add(raw_eth(0x8864, pppoe(PPP_IP4, raw_ip4(50, struct.pack("!II", 0x300, 1) + b"\xdd" * 16))),
+            "other_ip", "PPPoE v4 ESP")
+    cap.add(raw_eth(0x8864, pppoe(PPP_IP6, raw_ip6(59, b""))), "other_ip", "PPPoE v6 no next header")
+    # PPP control protocols and discovery: not IP
+    cap.add(raw_eth(0x8864, pppoe(PPP_LCP, bytes.fromhex("01010008010405d4"))), "non_ip",
+            "PPPoE LCP Configure-Request (MRU 1492)")
+    cap.add(tags(qinq, 0x8864, pppoe(PPP_LCP, bytes.fromhex("090200080a0b0c0d"))), "non_ip",
+            "QinQ + PPPoE LCP Echo-Request")
+    cap.add(raw_eth(0x8864, pppoe(PPP_IPCP, bytes.fromhex("0101000a0306" + "00000000"))), "non_ip",
+            "PPPoE IPCP Configure-Request")
+    cap.add(raw_eth(0x8864, pppoe(PPP_IP6CP, bytes.fromhex("0101000e010a" + "0200000000000001"))), "non_ip",
+            "PPPoE IPv6CP Configure-Request")
+    cap.add(raw_eth(0x8864, pppoe(PPP_LCP, b"")), "non_ip",
+            "PPPoE LCP, length 2: header complete to the last byte (limit)")
+    cap.add(raw_eth(0x8863, pppoe(0x0101, b"\0\0", ver_type=0x11, code=0x09, sid=0), dst=BCAST), "non_ip",
+            "PPPoE discovery PADI (Service-Name tag)")
+    cap.add(tags(qinq, 0x8863, pppoe(0x0101, b"\0\0", code=0x65)), "non_ip", "QinQ + PPPoE discovery PADS")
+    cap.add(raw_eth(0x8863, b"\x11"), "non_ip", "PPPoE discovery, 1 byte (discovery is not walked)")
+    # the PPPoE header itself
+    hdr = pppoe(PPP_IP4, b"")
+    cap.add(raw_eth(0x8864, b""), M + "trunc_pppoe", "PPPoE ethertype, no header")
+    cap.add(raw_eth(0x8864, hdr[:5]), M + "trunc_pppoe", "5 bytes of PPPoE header")
+    cap.add(raw_eth(0x8864, hdr[:6]), M + "trunc_pppoe", "PPPoE header, no PPP protocol")
+    cap.add(raw_eth(0x8864, hdr[:7]), M + "trunc_pppoe", "PPPoE header + 1 byte of PPP protocol (one short)")
+    cap.add(tags(qinq, 0x8864, hdr[:7]), M + "trunc_pppoe", "QinQ + PPPoE, PPP protocol cut")
+    v4 = raw_ip4(6, raw_tcp(40199, 80))
+    cap.add(raw_eth(0x8864, pppoe(PPP_IP4, v4, ver_type=0x21)), M + "pppoe_bad_header", "PPPoE version 2")
+    cap.add(raw_eth(0x8864, pppoe(PPP_IP4, v4, ver_type=0x12)), M + "pppoe_bad_header", "PPPoE type 2")
+    cap.add(raw_eth(0x8864, pppoe(PPP_IP4, v4, code=0x09)), M + "pppoe_bad_header",
+            "PPPoE session ethertype, code 0x09 (PADI)")
+    cap.add(tags(qinq, 0x8864, pppoe(PPP_IP4, v4, code=0xA7)), M + "pppoe_bad_header",
+            "QinQ + PPPoE session ethertype, code 0xa7 (PADT)")
+    cap.add(raw_eth(0x8864, pppoe(PPP_IP4, v4, plen=2 + len(v4) + 1)), M + "pppoe_bad_len",
+            "PPPoE length 1 byte beyond the frame")
+    cap.add(raw_eth(0x8864, pppoe(PPP_IP4, v4, plen=1000)), M + "pppoe_bad_len", "PPPoE length 1000")
+    cap.add(raw_eth(0x8864, pppoe(PPP_IP4, v4, plen=1)), M + "pppoe_bad_len", "PPPoE length 1 (half a PPP protocol)")
+    cap.add(tags(qinq, 0x8864, pppoe(PPP_IP4, v4, plen=0)), M + "pppoe_bad_len", "QinQ + PPPoE length 0")
+    # the PPPoE length bounds the datagram even where the frame has the bytes
+    cap.add(raw_eth(0x8864, pppoe(PPP_IP4, b"")), M + "trunc_ip4", "PPPoE + PPP IPv4, frame ends there")
+    cap.add(raw_eth(0x8864, pppoe(PPP_IP4, raw_ip4(1, b"\x08\x00\xf7\xff"), plen=2)), M + "trunc_ip4",
+            "PPPoE length 2: the IPv4 after the PPP protocol is outside the session payload")
+    cap.add(raw_eth(0x8864, pppoe(PPP_IP4, v4, plen=2 + 12)), M + "trunc_ip4",
+            "PPPoE length cuts the IPv4 header at 12 bytes (frame has 40)")
+    cap.add(raw_eth(0x8864, pppoe(PPP_IP4, v4, plen=2 + len(v4) - 1)), M + "ip4_bad_totlen",
+            "IPv4 total length 1 byte beyond the PPPoE payload (inside the frame)")
+    v6 = raw_ip6(6, raw_tcp(50199, 80))
+    cap.add(raw_eth(0x8864, pppoe(PPP_IP6, v6, plen=2 + len(v6) - 1)), M + "ip6_bad_plen",
+            "IPv6 payload length 1 byte beyond the PPPoE payload (inside the frame)")
+    cap.add(raw_eth(0x8864, pppoe(PPP_IP6, v6[:39])), M + "trunc_ip6", "PPPoE + 39 bytes of IPv6")
 
 
 def fragments(cap):
@@ -376,6 +490,7 @@ def build():
     udp_icmp(cap)
     other_ip(cap)
     non_ip(cap)
+    pppoe_sessions(cap)
     datagrams = fragments(cap)
     malformed(cap)
     missing = [r for r, n in cap.counts()["malformed"].items() if r != "total" and n == 0]

@@ -24,6 +24,11 @@ IP6_EXT_8 = (0, 43, 60, 135, 139, 140)
 IP6_AH = 51
 IP6_FRAG = 44
 IP6_OTHER = (59, 50)  # no next header, ESP: payload not decodable
+PPPOE_SESSION = 0x8864  # discovery (0x8863) is just another non-IP ethertype
+PPPOE_HLEN = 6
+PPP_PROTO_LEN = 2
+# PPP protocol -> the ethertype it stands for; any other (LCP, IPCP, ...) is not IP
+PPP_TO_ETHERTYPE = {0x0021: 0x0800, 0x0057: 0x86DD}
 
 
 def _u16(b, o):
@@ -136,8 +141,27 @@ def _ip6(b, off, ctx):
         return _l4(b, nh, p, end, True, ctx)
 
 
+def _pppoe(b, off, ctx):
+    """PPPoE session header + PPP protocol at off: (ethertype carried or None, payload end) or a malformed result.
+
+    The 8 bytes are a fixed header (cut: trunc_pppoe); version/type 1/1 and code 0 or pppoe_bad_header; the
+    length covers the PPP protocol field and stays within the frame or pppoe_bad_len. The session id is not
+    part of a connection's identity (see ft_decode.c), so ctx only records it.
+    """
+    n = len(b)
+    if n - off < PPPOE_HLEN + PPP_PROTO_LEN:
+        return _mal("trunc_pppoe")
+    if b[off] != 0x11 or b[off + 1] != 0:
+        return _mal("pppoe_bad_header")
+    plen = _u16(b, off + 4)
+    if plen < PPP_PROTO_LEN or off + PPPOE_HLEN + plen > n:
+        return _mal("pppoe_bad_len")
+    ctx["pppoe_sid"] = _u16(b, off + 2)
+    return PPP_TO_ETHERTYPE.get(_u16(b, off + PPPOE_HLEN)), off + PPPOE_HLEN + plen
+
+
 def classify(frame, ctx=None):
-    """ctx (a dict), when given, receives vlans, addrs, proto, ports as far as decoded."""
+    """ctx (a dict), when given, receives vlans, pppoe_sid, addrs, proto, ports as far as decoded."""
     if ctx is None:
         ctx = {}
     b = bytes(frame)
@@ -155,6 +179,13 @@ def classify(frame, ctx=None):
         et = _u16(b, off + 2)
         off += 4
         tags += 1
+    if et == PPPOE_SESSION:
+        r = _pppoe(b, off, ctx)
+        if r[0] == "malformed":
+            return r
+        et, end = r
+        # the PPPoE payload is the frame for what PPP carries: bytes after it are padding
+        b, off = b[:end], off + PPPOE_HLEN + PPP_PROTO_LEN
     if et == 0x0800:
         return _ip4(b, off, ctx)
     if et == 0x86DD:

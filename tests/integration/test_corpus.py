@@ -62,10 +62,6 @@ SLICED = ("21 of its 39 frames are sliced (IP total length beyond the frame): fl
 KNOWN_DIFFERENCES = {
     ("pp_frag_http_req.pcap", "*", "tcp_records"):
         (0, "the request is in IPv4 fragments: needs defragmentation (issue 4)"),
-    ("pp_one_http_stream_rst.pcap", "*", "tcp_records"):
-        (0, "QinQ then PPPoE: the decoder does not walk PPPoE yet, so the frames are non-IP"),
-    ("pp_one_http_stream_rst.pcap", "10.3.65.35:5068>185.8.212.46:80", "records"):
-        (0, "QinQ then PPPoE: the decoder does not walk PPPoE yet, so the frames are non-IP"),
     ("zk_handshake-reorder.pcap", "141.142.228.5:59856>192.150.187.43:80", "history"):
         ("^hSADadFf", "flowtap takes the SYN+ACK's receiver as originator at once (as Zeek does for a "
                       "missing SYN); Zeek -b flips only when the late SYN arrives: same roles, letters in "

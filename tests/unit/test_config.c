@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,33 +19,14 @@
 #include <rte_mbuf.h>
 
 #include "ft_config.h"
+#include "ft_unit.h"
 
 /* The [ports] mbuf_size default is documented as DPDK's default. */
 _Static_assert(RTE_MBUF_DEFAULT_BUF_SIZE == 2176, "mbuf_size default drifted");
 
-#define NB_KEYS 36
+#define NB_KEYS 38
 
-static unsigned int passed;
-static unsigned int failed;
 static char conf_path[PATH_MAX];
-
-static void __attribute__((format(printf, 3, 4)))
-check(bool ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		passed++;
-		printf("ok   %s\n", name);
-		return;
-	}
-	failed++;
-	printf("FAIL %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static void
 find_conf(void)
@@ -107,15 +87,15 @@ expect_load_error(const char *name, const char *text, const char *expect, bool p
 	unlink(path);
 	snprintf(want, sizeof(want), "%s: %s", path, expect);
 	if (ret != -1)
-		check(false, name, "load returned %d, want -1", ret);
+		checkf(name, false, "load returned %d, want -1", ret);
 	else if (prefix ? strncmp(err, want, strlen(want)) != 0 : strcmp(err, want) != 0)
-		check(false, name, "got \"%s\", want \"%s\"%s", err, want, prefix ? "..." : "");
+		checkf(name, false, "got \"%s\", want \"%s\"%s", err, want, prefix ? "..." : "");
 	else if (strchr(err, '\n') != NULL)
-		check(false, name, "message has a newline: \"%s\"", err);
+		checkf(name, false, "message has a newline: \"%s\"", err);
 	else if (memcmp(&c, &before, sizeof(c)) != 0)
-		check(false, name, "a failed load changed the configuration");
+		checkf(name, false, "a failed load changed the configuration");
 	else
-		check(true, name, NULL);
+		check(name, true);
 }
 
 static void
@@ -129,15 +109,15 @@ expect_set_error(const char *name, const char *assignment, const char *expect, b
 	memcpy(&before, &c, sizeof(c));
 	ret = ft_config_set_dotted(&c, assignment, err, sizeof(err));
 	if (ret != -1)
-		check(false, name, "set returned %d, want -1", ret);
+		checkf(name, false, "set returned %d, want -1", ret);
 	else if (prefix ? strncmp(err, expect, strlen(expect)) != 0 : strcmp(err, expect) != 0)
-		check(false, name, "got \"%s\", want \"%s\"%s", err, expect, prefix ? "..." : "");
+		checkf(name, false, "got \"%s\", want \"%s\"%s", err, expect, prefix ? "..." : "");
 	else if (strchr(err, '\n') != NULL)
-		check(false, name, "message has a newline: \"%s\"", err);
+		checkf(name, false, "message has a newline: \"%s\"", err);
 	else if (memcmp(&c, &before, sizeof(c)) != 0)
-		check(false, name, "a failed set changed the configuration");
+		checkf(name, false, "a failed set changed the configuration");
 	else
-		check(true, name, NULL);
+		check(name, true);
 }
 
 /* Load @p text over defaults and expect success. */
@@ -189,26 +169,27 @@ test_defaults(void)
 	struct ft_config c;
 
 	ft_config_defaults(&c);
-	check(c.mode == FT_MODE_PASSIVE && c.status_interval == 1,
-	      "defaults: [general]", "mode %d status_interval %u", c.mode, c.status_interval);
-	check(c.rx_desc == 1024 && c.tx_desc == 1024 && c.mbufs == 65535 &&
-	      c.mbuf_cache == 256 && c.mbuf_size == 2176 && c.promiscuous && c.rss &&
-	      strcmp(c.pairs, "auto") == 0,
-	      "defaults: [ports]", "rx %u tx %u mbufs %u cache %u size %u promisc %d rss %d pairs '%s'",
-	      c.rx_desc, c.tx_desc, c.mbufs, c.mbuf_cache, c.mbuf_size, c.promiscuous,
-	      c.rss, c.pairs);
-	check(c.handoff_ring == 4096 && c.burst == 32,
-	      "defaults: [workers]", "handoff_ring %u burst %u", c.handoff_ring, c.burst);
-	check(c.event_ring == 4096 && c.recent_events == 1024 && !c.every_occurrence,
-	      "defaults: [events]", "ring %u recent %u every %d", c.event_ring,
-	      c.recent_events, c.every_occurrence);
-	check(c.stats_json[0] == '\0' && c.events[0] == '\0' && c.flow_log[0] == '\0',
-	      "defaults: [output]", "'%s' '%s' '%s'", c.stats_json, c.events, c.flow_log);
-	check(c.telemetry && c.socket_mode == 0600,
-	      "defaults: [control]", "telemetry %d socket_mode %o", c.telemetry, c.socket_mode);
-	check(strcmp(ft_mode_name(FT_MODE_PASSIVE), "passive") == 0 &&
-	      strcmp(ft_mode_name(FT_MODE_INLINE), "inline") == 0,
-	      "ft_mode_name", "wrong names");
+	checkf("defaults: [general]", c.mode == FT_MODE_PASSIVE && c.status_interval == 1,
+	       "mode %d status_interval %u", c.mode, c.status_interval);
+	checkf("defaults: [ports]",
+	       c.rx_desc == 1024 && c.tx_desc == 1024 && c.mbufs == 65535 && c.mbuf_cache == 256 &&
+		       c.mbuf_size == 2176 && c.promiscuous && c.rss && strcmp(c.pairs, "auto") == 0,
+	       "rx %u tx %u mbufs %u cache %u size %u promisc %d rss %d pairs '%s'", c.rx_desc,
+	       c.tx_desc, c.mbufs, c.mbuf_cache, c.mbuf_size, c.promiscuous, c.rss, c.pairs);
+	checkf("defaults: [workers]", c.handoff_ring == 4096 && c.burst == 32,
+	       "handoff_ring %u burst %u", c.handoff_ring, c.burst);
+	checkf("defaults: [events]",
+	       c.event_ring == 4096 && c.recent_events == 1024 && !c.every_occurrence,
+	       "ring %u recent %u every %d", c.event_ring, c.recent_events, c.every_occurrence);
+	checkf("defaults: [output]",
+	       c.stats_json[0] == '\0' && c.events[0] == '\0' && c.flow_log[0] == '\0',
+	       "'%s' '%s' '%s'", c.stats_json, c.events, c.flow_log);
+	checkf("defaults: [control]", c.telemetry && c.socket_mode == 0600,
+	       "telemetry %d socket_mode %o", c.telemetry, c.socket_mode);
+	checkf("ft_mode_name",
+	       strcmp(ft_mode_name(FT_MODE_PASSIVE), "passive") == 0 &&
+		       strcmp(ft_mode_name(FT_MODE_INLINE), "inline") == 0,
+	       "wrong names");
 }
 
 static void
@@ -229,10 +210,10 @@ test_conf_file(void)
 	c.mode = FT_MODE_INLINE;
 	snprintf(c.events, sizeof(c.events), "junk");
 	if (ft_config_load(&c, conf_path, err, sizeof(err)) != 0) {
-		check(false, "flowtap.conf loads", "%s", err);
+		checkf("flowtap.conf loads", false, "%s", err);
 		return;
 	}
-	check(true, "flowtap.conf loads", NULL);
+	check("flowtap.conf loads", true);
 
 	memset(&vd, 0, sizeof(vd));
 	memset(&vc, 0, sizeof(vc));
@@ -240,19 +221,19 @@ test_conf_file(void)
 	ft_config_foreach(&c, collect, &vc);
 	for (i = 0; i < vd.count && i < NB_KEYS * 2; i++) {
 		if (strcmp(vd.values[i], vc.values[i]) != 0) {
-			check(false, "flowtap.conf equals defaults", "%s = '%s', default '%s'",
-			      vd.keys[i], vc.values[i], vd.values[i]);
+			checkf("flowtap.conf equals defaults", false, "%s = '%s', default '%s'",
+			       vd.keys[i], vc.values[i], vd.values[i]);
 			same = false;
 		}
 	}
 	if (same)
-		check(memcmp(&def, &c, sizeof(c)) == 0, "flowtap.conf equals defaults",
-		      "values print alike but the records differ");
+		checkf("flowtap.conf equals defaults", memcmp(&def, &c, sizeof(c)) == 0,
+		       "values print alike but the records differ");
 
 	/* Every key must be written out (documented), not just defaulted. */
 	cfg = rte_cfgfile_load(conf_path, CFG_FLAG_EMPTY_VALUES);
 	if (cfg == NULL) {
-		check(false, "flowtap.conf lists every key", "rte_cfgfile_load failed");
+		checkf("flowtap.conf lists every key", false, "rte_cfgfile_load failed");
 		return;
 	}
 	for (i = 0; i < vd.count && i < NB_KEYS * 2; i++) {
@@ -266,7 +247,7 @@ test_conf_file(void)
 		}
 	}
 	rte_cfgfile_close(cfg);
-	check(missing == 0, "flowtap.conf lists every key", "%u missing", missing);
+	checkf("flowtap.conf lists every key", missing == 0, "%u missing", missing);
 }
 
 static void
@@ -283,18 +264,19 @@ test_errors(void)
 	unlink(path);
 	ft_config_defaults(&c);
 	if (ft_config_load(&c, path, err, sizeof(err)) == 0) {
-		check(false, "error: missing file", "load succeeded");
+		checkf("error: missing file", false, "load succeeded");
 	} else {
 		char want[128];
 
 		snprintf(want, sizeof(want), "%s: cannot read: %s", path, strerror(ENOENT));
-		check(strcmp(err, want) == 0, "error: missing file", "got \"%s\"", err);
+		checkf("error: missing file", strcmp(err, want) == 0, "got \"%s\"", err);
 	}
 	ft_config_defaults(&c);
 	err[0] = '\0';
-	check(ft_config_load(&c, "/tmp", err, sizeof(err)) == -1 &&
-	      strcmp(err, "/tmp: cannot read: Is a directory") == 0,
-	      "error: directory", "got \"%s\"", err);
+	checkf("error: directory",
+	       ft_config_load(&c, "/tmp", err, sizeof(err)) == -1 &&
+		       strcmp(err, "/tmp: cannot read: Is a directory") == 0,
+	       "got \"%s\"", err);
 
 	expect_load_error("error: unknown section", "[ports]\nrx_desc = 512\n[bogus]\nx = 1\n",
 			  "unknown section [bogus]", false);
@@ -402,31 +384,31 @@ test_file_values(void)
 			"[ports]\n"
 			"tx_desc = 2048\n",
 			err, sizeof(err));
-	check(ret == 0, "file: values load", "%s", err);
-	check(c.mode == FT_MODE_INLINE && c.status_interval == 0,
-	      "file: mode and zero", "mode %d interval %u", c.mode, c.status_interval);
-	check(c.rx_desc == 512 && !c.promiscuous && !c.rss,
-	      "file: leading zero, bools", "rx %u promisc %d rss %d", c.rx_desc,
-	      c.promiscuous, c.rss);
-	check(strcmp(c.pairs, "2-3,0-1") == 0, "file: pairs canonical", "'%s'", c.pairs);
-	check(c.socket_mode == 0660, "file: octal", "%o", c.socket_mode);
-	check(strcmp(c.events, "/tmp/a;b.json") == 0 && strcmp(c.stats_json, "-") == 0,
-	      "file: strings, escaped ';'", "'%s' '%s'", c.events, c.stats_json);
-	check(c.tx_desc == 2048, "file: section written twice", "tx_desc %u", c.tx_desc);
+	checkf("file: values load", ret == 0, "%s", err);
+	checkf("file: mode and zero", c.mode == FT_MODE_INLINE && c.status_interval == 0,
+	       "mode %d interval %u", c.mode, c.status_interval);
+	checkf("file: leading zero, bools", c.rx_desc == 512 && !c.promiscuous && !c.rss,
+	       "rx %u promisc %d rss %d", c.rx_desc, c.promiscuous, c.rss);
+	checkf("file: pairs canonical", strcmp(c.pairs, "2-3,0-1") == 0, "'%s'", c.pairs);
+	checkf("file: octal", c.socket_mode == 0660, "%o", c.socket_mode);
+	checkf("file: strings, escaped ';'",
+	       strcmp(c.events, "/tmp/a;b.json") == 0 && strcmp(c.stats_json, "-") == 0,
+	       "'%s' '%s'", c.events, c.stats_json);
+	checkf("file: section written twice", c.tx_desc == 2048, "tx_desc %u", c.tx_desc);
 
 	ret = load_text(&c, "[output]\nevents =\nflow_log = -\n", err, sizeof(err));
-	check(ret == 0 && c.events[0] == '\0' && strcmp(c.flow_log, "-") == 0,
-	      "file: empty value", "%d '%s'", ret, err);
+	checkf("file: empty value", ret == 0 && c.events[0] == '\0' && strcmp(c.flow_log, "-") == 0,
+	       "%d '%s'", ret, err);
 
 	memset(val, 'b', 255);
 	val[255] = '\0';
 	snprintf(text, sizeof(text), "[output]\nflow_log = %s\n", val);
 	ret = load_text(&c, text, err, sizeof(err));
-	check(ret == 0 && strcmp(c.flow_log, val) == 0, "file: 255-character string",
-	      "%d '%s'", ret, err);
+	checkf("file: 255-character string", ret == 0 && strcmp(c.flow_log, val) == 0, "%d '%s'",
+	       ret, err);
 
 	ret = load_text(&c, "", err, sizeof(err));
-	check(ret == 0, "file: empty file", "%s", err);
+	checkf("file: empty file", ret == 0, "%s", err);
 }
 
 static void
@@ -440,17 +422,17 @@ test_set(void)
 
 	ft_config_defaults(&c);
 	ret = ft_config_set_dotted(&c, "ports.rx_desc=512", err, sizeof(err));
-	check(ret == 0 && c.rx_desc == 512, "set: ports.rx_desc=512", "%d %u '%s'",
-	      ret, c.rx_desc, err);
+	checkf("set: ports.rx_desc=512", ret == 0 && c.rx_desc == 512, "%d %u '%s'", ret, c.rx_desc,
+	       err);
 	ret = ft_config_set_dotted(&c, "output.events=/tmp/x.y=z.json", err, sizeof(err));
-	check(ret == 0 && strcmp(c.events, "/tmp/x.y=z.json") == 0,
-	      "set: value with '.' and '='", "%d '%s' '%s'", ret, c.events, err);
+	checkf("set: value with '.' and '='", ret == 0 && strcmp(c.events, "/tmp/x.y=z.json") == 0,
+	       "%d '%s' '%s'", ret, c.events, err);
 	ret = ft_config_set_dotted(&c, "general.mode=inline", err, sizeof(err));
-	check(ret == 0 && c.mode == FT_MODE_INLINE, "set: mode", "%d '%s'", ret, err);
+	checkf("set: mode", ret == 0 && c.mode == FT_MODE_INLINE, "%d '%s'", ret, err);
 	ret = ft_config_set_dotted(&c, "output.events=", err, sizeof(err));
-	check(ret == 0 && c.events[0] == '\0', "set: empty string", "%d '%s'", ret, err);
+	checkf("set: empty string", ret == 0 && c.events[0] == '\0', "%d '%s'", ret, err);
 	ret = ft_config_set(&c, "x.conf", "events", "every_occurrence", "true", err, sizeof(err));
-	check(ret == 0 && c.every_occurrence, "set: ft_config_set", "%d '%s'", ret, err);
+	checkf("set: ft_config_set", ret == 0 && c.every_occurrence, "%d '%s'", ret, err);
 
 	expect_set_error("set: bad value names command line", "ports.rx_desc=abc",
 			 "command line: [ports] rx_desc: 'abc' is not a number", false);
@@ -481,14 +463,14 @@ test_set(void)
 	snprintf(assign, sizeof(assign), "output.stats_json=%s", val);
 	ft_config_defaults(&c);
 	ret = ft_config_set_dotted(&c, assign, err, sizeof(err));
-	check(ret == 0 && strlen(c.stats_json) == 255, "set: 255-character string",
-	      "%d '%s'", ret, err);
+	checkf("set: 255-character string", ret == 0 && strlen(c.stats_json) == 255, "%d '%s'", ret,
+	       err);
 
 	/* A tiny buffer still ends up terminated and the call still fails. */
 	ret = ft_config_set_dotted(&c, "ports.rx_desc=1", err, 8);
-	check(ret == -1 && strlen(err) == 7, "set: small error buffer", "%d '%s'", ret, err);
+	checkf("set: small error buffer", ret == -1 && strlen(err) == 7, "%d '%s'", ret, err);
 	ret = ft_config_set_dotted(&c, "ports.rx_desc=1", NULL, 0);
-	check(ret == -1, "set: no error buffer", "%d", ret);
+	checkf("set: no error buffer", ret == -1, "%d", ret);
 }
 
 static void
@@ -507,19 +489,20 @@ test_foreach(void)
 		for (j = i + 1; j < v.count && j < NB_KEYS * 2; j++)
 			if (strcmp(v.keys[i], v.keys[j]) == 0)
 				dup++;
-	check(v.count == NB_KEYS && dup == 0, "foreach: every key once",
-	      "%u keys, %u duplicates", v.count, dup);
+	checkf("foreach: every key once", v.count == NB_KEYS && dup == 0, "%u keys, %u duplicates",
+	       v.count, dup);
 
-	check(visit_get(&v, "general.mode") != NULL &&
-	      strcmp(visit_get(&v, "general.mode"), "passive") == 0 &&
-	      strcmp(visit_get(&v, "control.socket_mode"), "0600") == 0 &&
-	      strcmp(visit_get(&v, "ports.promiscuous"), "yes") == 0 &&
-	      strcmp(visit_get(&v, "events.every_occurrence"), "no") == 0 &&
-	      strcmp(visit_get(&v, "output.stats_json"), "") == 0 &&
-	      strcmp(visit_get(&v, "ports.mbufs"), "65535") == 0 &&
-	      strcmp(visit_get(&v, "events.ring"), "4096") == 0 &&
-	      strcmp(visit_get(&v, "ports.pairs"), "auto") == 0,
-	      "foreach: value text", "unexpected text");
+	checkf("foreach: value text",
+	       visit_get(&v, "general.mode") != NULL &&
+		       strcmp(visit_get(&v, "general.mode"), "passive") == 0 &&
+		       strcmp(visit_get(&v, "control.socket_mode"), "0600") == 0 &&
+		       strcmp(visit_get(&v, "ports.promiscuous"), "yes") == 0 &&
+		       strcmp(visit_get(&v, "events.every_occurrence"), "no") == 0 &&
+		       strcmp(visit_get(&v, "output.stats_json"), "") == 0 &&
+		       strcmp(visit_get(&v, "ports.mbufs"), "65535") == 0 &&
+		       strcmp(visit_get(&v, "events.ring"), "4096") == 0 &&
+		       strcmp(visit_get(&v, "ports.pairs"), "auto") == 0,
+	       "unexpected text");
 
 	/* What foreach prints, --set reads back: change every key first. */
 	ft_config_set_dotted(&c, "general.mode=inline", err, sizeof(err));
@@ -538,8 +521,9 @@ test_foreach(void)
 			bad++;
 		}
 	}
-	check(bad == 0 && memcmp(&c, &back, sizeof(c)) == 0, "foreach: round trip through --set",
-	      "%u failed, records %s", bad, memcmp(&c, &back, sizeof(c)) == 0 ? "equal" : "differ");
+	checkf("foreach: round trip through --set", bad == 0 && memcmp(&c, &back, sizeof(c)) == 0,
+	       "%u failed, records %s", bad,
+	       memcmp(&c, &back, sizeof(c)) == 0 ? "equal" : "differ");
 }
 
 int
@@ -552,6 +536,5 @@ main(void)
 	test_file_values();
 	test_set();
 	test_foreach();
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed == 0 ? 0 : 1;
+	return ft_unit_summary();
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of lib/decode: every class, every malformed reason, VLANs, IPv4
- * options, IPv6 extension headers, fragments, TCP options, Ethernet padding,
- * the symmetric hash and worker selection.
+ * Unit tests of lib/decode: every class, every malformed reason, VLANs, PPPoE
+ * sessions, IPv4 options, IPv6 extension headers, fragments, TCP options,
+ * Ethernet padding, the symmetric hash and worker selection.
  *
  * Every frame is decoded from a malloc'ed copy of exactly caplen bytes (once
  * aligned, once at an odd address) so ASan reports any read past caplen and
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ft_decode.h"
+#include "ft_unit.h"
 
 #define FRAME_MAX 2048
 
@@ -23,6 +24,15 @@
 #define ETH_VLAN 0x8100
 #define ETH_QINQ 0x88a8
 #define ETH_QINQ1 0x9100
+#define ETH_PPPOE_DISC 0x8863
+#define ETH_PPPOE_SESS 0x8864
+
+#define PPP_IP4 0x0021
+#define PPP_IP6 0x0057
+#define PPP_LCP 0xc021
+#define PPP_IPCP 0x8021
+#define PPPOE_SID 0x2a17
+#define PPPOE_HLEN 8 /* PPPoE session header + PPP protocol */
 
 #define P_HOP 0
 #define P_ICMP 1
@@ -61,6 +71,7 @@ struct frame {
 	int cut;           /* capture shorter than the frame */
 	int ipver;
 	uint32_t l3, l4;   /* where the builder put the IP and transport headers */
+	uint32_t pppoe;    /* where it put the PPPoE header; 0 when none */
 };
 
 /* ---- frame builders ---------------------------------------------------- */
@@ -133,6 +144,25 @@ b_vlan(struct frame *f, uint16_t tci, uint16_t etype)
 	put16(f, etype);
 }
 
+/* PPPoE session header (version/type 1/1, code 0) and PPP protocol; length set by ip_done(). */
+static void
+b_pppoe(struct frame *f, uint16_t proto)
+{
+	f->pppoe = f->len;
+	put8(f, 0x11);
+	put8(f, 0);
+	put16(f, PPPOE_SID);
+	put16(f, 2);
+	put16(f, proto);
+}
+
+/* The PPPoE payload ends at the current frame end. */
+static void
+pppoe_done(struct frame *f)
+{
+	set16(f, f->pppoe + 4, (uint16_t)(f->len - f->pppoe - 6));
+}
+
 /* IPv4 header with optlen bytes of NOP options; total length set by ip_done(). */
 static void
 b_ip4(struct frame *f, uint32_t src, uint32_t dst, uint8_t proto, uint32_t optlen,
@@ -166,7 +196,7 @@ b_ip6(struct frame *f, const uint8_t *src, const uint8_t *dst, uint8_t nh)
 	putn(f, dst, 16);
 }
 
-/* Set the IP length field so the datagram ends at the current frame end. */
+/* Set the IP (and PPPoE) length fields so the datagram ends at the current frame end. */
 static void
 ip_done(struct frame *f)
 {
@@ -174,6 +204,8 @@ ip_done(struct frame *f)
 		set16(f, f->l3 + 2, (uint16_t)(f->len - f->l3));
 	else
 		set16(f, f->l3 + 4, (uint16_t)(f->len - f->l3 - 40));
+	if (f->pppoe != 0)
+		pppoe_done(f);
 }
 
 /* Generic IPv6 extension header of (hlen8 + 1) * 8 bytes, padded with PadN. */
@@ -330,8 +362,8 @@ static const char *
 chk_tcp4_wscale255(const struct frame *f, const struct ft_pkt *p)
 {
 	(void)f;
-	/* 255 is kept as sent; note it is also the value of FT_TCP_WSCALE_NONE. */
-	EXPECT(p->tcp.wscale == 255);
+	/* 255 is kept as sent (the tracker uses 14, RFC 7323). */
+	EXPECT(p->tcp.wscale == 255 && p->tcp.has_wscale);
 	EXPECT(p->tcp.has_ts && p->tcp.ts_val == 9 && p->tcp.ts_ecr == 0xffeeddcc);
 	EXPECT(p->tcp.mss == 0 && p->tcp.sack_perm == 0);
 	EXPECT(p->tcp.flags == (FT_TCP_ACK | FT_TCP_PSH) && p->tcp.ack == 2);
@@ -349,7 +381,7 @@ static const char *
 chk_tcp4_plain(const struct frame *f, const struct ft_pkt *p)
 {
 	(void)f;
-	EXPECT(p->tcp.wscale == FT_TCP_WSCALE_NONE && p->tcp.mss == 0);
+	EXPECT(!p->tcp.has_wscale && p->tcp.mss == 0);
 	EXPECT(p->tcp.sack_perm == 0 && p->tcp.has_ts == 0);
 	EXPECT(p->l4_hlen == 20 && p->payload_off == 54 && p->payload_len == 10);
 	return NULL;
@@ -815,7 +847,7 @@ static const char *
 chk_opt_wrong_len(const struct frame *f, const struct ft_pkt *p)
 {
 	(void)f;
-	EXPECT(p->tcp.mss == 0 && p->tcp.wscale == FT_TCP_WSCALE_NONE);
+	EXPECT(p->tcp.mss == 0 && !p->tcp.has_wscale);
 	return NULL;
 }
 
@@ -831,8 +863,294 @@ static const char *
 chk_opt_eol(const struct frame *f, const struct ft_pkt *p)
 {
 	(void)f;
-	EXPECT(p->tcp.mss == 1460 && p->tcp.wscale == FT_TCP_WSCALE_NONE);
+	EXPECT(p->tcp.mss == 1460 && !p->tcp.has_wscale);
 	return NULL;
+}
+
+/* -- PPPoE sessions -- */
+
+/* Ethernet, PPPoE, IPv4 SYN A:40000 -> B:80 with the usual options. */
+static void
+bld_pppoe_tcp4(struct frame *f)
+{
+	b_eth(f, ETH_PPPOE_SESS);
+	b_pppoe(f, PPP_IP4);
+	b_ip4(f, A4, B4, P_TCP, 0, IP4_DF, 0x1234);
+	b_tcp(f, 40000, 80, 0x01020304, 0, FT_TCP_SYN, 64240, syn_opts, sizeof(syn_opts));
+	ip_done(f);
+}
+
+static const char *
+chk_pppoe_tcp4(const struct frame *f, const struct ft_pkt *p)
+{
+	(void)f;
+	EXPECT(p->pppoe == 1 && p->pppoe_sid == PPPOE_SID && p->n_vlan == 0);
+	EXPECT(p->l3_off == 14 + PPPOE_HLEN && p->l4_off == 14 + PPPOE_HLEN + 20);
+	EXPECT(p->ip_len == 60 && p->payload_len == 0 && p->tcp.mss == 1460 && p->tcp.wscale == 7);
+	/* The session id is not part of the flow identity: the hash of the plain frame. */
+	EXPECT(p->hash == ft_decode_sym_hash(p->src, 40000, p->dst, 80, P_TCP, 0));
+	return NULL;
+}
+
+static void
+bld_pppoe_tcp6_qinq(struct frame *f)
+{
+	b_eth(f, ETH_QINQ);
+	b_vlan(f, 100, ETH_VLAN);
+	b_vlan(f, 200, ETH_PPPOE_SESS);
+	b_pppoe(f, PPP_IP6);
+	b_ip6(f, A6, B6, P_TCP);
+	b_tcp(f, 50000, 443, 7, 8, FT_TCP_ACK | FT_TCP_PSH, 512, NULL, 0);
+	fill(f, 9, 'q');
+	ip_done(f);
+}
+
+static const char *
+chk_pppoe_tcp6_qinq(const struct frame *f, const struct ft_pkt *p)
+{
+	(void)f;
+	EXPECT(p->pppoe == 1 && p->n_vlan == 2 && p->vlan[0] == 100 && p->vlan[1] == 200);
+	EXPECT(p->ip_ver == 6 && p->l3_off == 22 + PPPOE_HLEN && p->l4_off == 22 + PPPOE_HLEN + 40);
+	EXPECT(p->sport == 50000 && p->dport == 443 && p->payload_len == 9);
+	EXPECT(p->hash == ft_decode_sym_hash(A6, 50000, B6, 443, P_TCP, (100u << 16) | 200));
+	return NULL;
+}
+
+static void
+bld_pppoe_udp4_padded(struct frame *f)
+{
+	b_eth(f, ETH_PPPOE_SESS);
+	b_pppoe(f, PPP_IP4);
+	b_ip4(f, A4, B4, P_UDP, 0, 0, 1);
+	b_udp(f, 7, 7, 0);
+	ip_done(f);
+	fill(f, 60 - f->len, 0); /* after the PPPoE payload: padding, not IP */
+}
+
+static void
+bld_pppoe_longer_than_ip(struct frame *f)
+{
+	bld_pppoe_udp4_padded(f);
+	pppoe_done(f); /* the padding is now inside the session payload, still not IP */
+}
+
+static const char *
+chk_pppoe_udp4_padded(const struct frame *f, const struct ft_pkt *p)
+{
+	EXPECT(f->len == 60 && p->pppoe == 1 && p->ip_len == 28 && p->payload_len == 0);
+	EXPECT(p->l4_off == 14 + PPPOE_HLEN + 20 && p->sport == 7);
+	return NULL;
+}
+
+static void
+bld_pppoe_icmp6(struct frame *f)
+{
+	b_eth(f, ETH_PPPOE_SESS);
+	b_pppoe(f, PPP_IP6);
+	b_ip6(f, A6, B6, P_ICMP6);
+	b_icmp(f, 128, 8);
+	ip_done(f);
+}
+
+static void
+bld_pppoe_cut_payload(struct frame *f)
+{
+	bld_pppoe_tcp4(f);
+	fill(f, 100, 'x');
+	ip_done(f);
+	cut(f, f->l4 + 40); /* snaplen: the PPPoE and IP lengths hold, the capture stops */
+}
+
+static const char *
+chk_pppoe_cut_payload(const struct frame *f, const struct ft_pkt *p)
+{
+	(void)f;
+	EXPECT(p->pppoe == 1 && p->tcp.mss == 1460 && p->payload_len == 100);
+	return NULL;
+}
+
+static void
+bld_pppoe_lcp(struct frame *f)
+{
+	b_eth(f, ETH_PPPOE_SESS);
+	b_pppoe(f, PPP_LCP);
+	put8(f, 9); /* Echo-Request, id 1, length 8, magic */
+	put8(f, 1);
+	put16(f, 8);
+	put32(f, 0x0a0b0c0d);
+	pppoe_done(f);
+}
+
+static void
+bld_pppoe_ipcp_vlan(struct frame *f)
+{
+	b_eth(f, ETH_VLAN);
+	b_vlan(f, 42, ETH_PPPOE_SESS);
+	b_pppoe(f, PPP_IPCP);
+	put8(f, 1); /* Configure-Request, id 1, length 10, IP-Address 0.0.0.0 */
+	put8(f, 1);
+	put16(f, 10);
+	put8(f, 3);
+	put8(f, 6);
+	put32(f, 0);
+	pppoe_done(f);
+}
+
+/* Boundary: the 8 bytes complete to the last one, nothing after (length 2). */
+static void
+bld_pppoe_hdr_exact(struct frame *f)
+{
+	b_eth(f, ETH_PPPOE_SESS);
+	b_pppoe(f, PPP_LCP);
+}
+
+static const char *
+chk_pppoe_non_ip(const struct frame *f, const struct ft_pkt *p)
+{
+	(void)f;
+	EXPECT(p->ip_ver == 0 && p->hash == 0 && p->pppoe == 1 && p->pppoe_sid == PPPOE_SID);
+	EXPECT(p->l3_off == 14 + 4 * p->n_vlan + PPPOE_HLEN);
+	EXPECT(p->n_vlan == 0 || p->vlan[0] == 42);
+	return NULL;
+}
+
+/* Discovery is not walked, even when its bytes would pass for a session. */
+static void
+bld_pppoe_discovery(struct frame *f)
+{
+	b_eth(f, ETH_PPPOE_DISC);
+	b_pppoe(f, PPP_IP4);
+	b_ip4(f, A4, B4, P_UDP, 0, 0, 1);
+	b_udp(f, 1, 2, 0);
+	ip_done(f);
+	f->b[f->pppoe + 1] = 0x09; /* PADI */
+}
+
+static const char *
+chk_pppoe_discovery(const struct frame *f, const struct ft_pkt *p)
+{
+	(void)f;
+	EXPECT(p->ip_ver == 0 && p->hash == 0 && p->pppoe == 0 && p->pppoe_sid == 0);
+	EXPECT(p->l3_off == 14);
+	return NULL;
+}
+
+/* The PPPoE header of a good IPv4 TCP frame cut to n bytes (PPP protocol included). */
+static void
+pppoe_hdr_cut(struct frame *f, uint32_t n)
+{
+	bld_pppoe_tcp4(f);
+	f->len = f->pppoe + n;
+}
+
+static void
+bld_trunc_pppoe_none(struct frame *f)
+{
+	pppoe_hdr_cut(f, 0);
+}
+
+static void
+bld_trunc_pppoe_hdr(struct frame *f)
+{
+	pppoe_hdr_cut(f, 5);
+}
+
+static void
+bld_trunc_pppoe_noproto(struct frame *f)
+{
+	pppoe_hdr_cut(f, 6);
+}
+
+/* Boundary: one byte short of the complete header. */
+static void
+bld_trunc_pppoe_short1(struct frame *f)
+{
+	pppoe_hdr_cut(f, PPPOE_HLEN - 1);
+}
+
+static void
+bld_trunc_pppoe_qinq_cap(struct frame *f)
+{
+	bld_pppoe_tcp6_qinq(f);
+	cut(f, f->pppoe + PPPOE_HLEN - 1); /* complete on the wire, cut by the capture */
+}
+
+static void
+bld_pppoe_bad_version(struct frame *f)
+{
+	bld_pppoe_tcp4(f);
+	f->b[f->pppoe] = 0x21;
+}
+
+static void
+bld_pppoe_bad_type(struct frame *f)
+{
+	bld_pppoe_tcp4(f);
+	f->b[f->pppoe] = 0x12;
+}
+
+static void
+bld_pppoe_bad_code(struct frame *f)
+{
+	bld_pppoe_tcp4(f);
+	f->b[f->pppoe + 1] = 0xa7; /* PADT belongs to discovery */
+}
+
+static void
+bld_pppoe_len_high(struct frame *f)
+{
+	bld_pppoe_tcp4(f);
+	set16(f, f->pppoe + 4, (uint16_t)(f->len - f->pppoe - 6 + 1));
+}
+
+static void
+bld_pppoe_len_max(struct frame *f)
+{
+	bld_pppoe_tcp4(f);
+	set16(f, f->pppoe + 4, 0xffff);
+}
+
+static void
+bld_pppoe_len_0(struct frame *f)
+{
+	bld_pppoe_tcp4(f);
+	set16(f, f->pppoe + 4, 0);
+}
+
+static void
+bld_pppoe_len_1(struct frame *f)
+{
+	bld_pppoe_tcp4(f);
+	set16(f, f->pppoe + 4, 1);
+}
+
+/* The session payload, not the frame, bounds the datagram. */
+static void
+bld_pppoe_ip4_totlen(struct frame *f)
+{
+	bld_pppoe_tcp4(f);
+	set16(f, f->pppoe + 4, (uint16_t)(f->len - f->pppoe - 6 - 1));
+}
+
+static void
+bld_pppoe_ip4_hdr_cut(struct frame *f)
+{
+	bld_pppoe_tcp4(f);
+	set16(f, f->pppoe + 4, 2 + 19);
+}
+
+static void
+bld_pppoe_len2_then_ip4(struct frame *f)
+{
+	bld_pppoe_tcp4(f);
+	set16(f, f->pppoe + 4, 2);
+}
+
+static void
+bld_pppoe_ip6_plen(struct frame *f)
+{
+	bld_pppoe_tcp6_qinq(f);
+	set16(f, f->pppoe + 4, (uint16_t)(f->len - f->pppoe - 6 - 1));
 }
 
 /* -- malformed -- */
@@ -1162,6 +1480,18 @@ static const struct tcase cases[] = {
 	   chk_cut_payload),
 	OK("known tcp option with wrong length skipped", bld_opt_wrong_len, TCP, chk_opt_wrong_len),
 	OK("tcp option eol ends the walk", bld_opt_eol, TCP, chk_opt_eol),
+	OK("pppoe tcp4 syn", bld_pppoe_tcp4, TCP, chk_pppoe_tcp4),
+	OK("qinq + pppoe tcp6 with payload", bld_pppoe_tcp6_qinq, TCP, chk_pppoe_tcp6_qinq),
+	OK("pppoe udp4 padded to 60: padding after the session payload", bld_pppoe_udp4_padded, UDP,
+	   chk_pppoe_udp4_padded),
+	OK("pppoe payload longer than the datagram", bld_pppoe_longer_than_ip, UDP,
+	   chk_pppoe_udp4_padded),
+	OK("pppoe icmp6", bld_pppoe_icmp6, ICMP, chk_icmp),
+	OK("pppoe, caplen cuts payload only", bld_pppoe_cut_payload, TCP, chk_pppoe_cut_payload),
+	OK("pppoe lcp is non_ip", bld_pppoe_lcp, NON_IP, chk_pppoe_non_ip),
+	OK("vlan + pppoe ipcp is non_ip", bld_pppoe_ipcp_vlan, NON_IP, chk_pppoe_non_ip),
+	OK("pppoe header complete to the last byte", bld_pppoe_hdr_exact, NON_IP, chk_pppoe_non_ip),
+	OK("pppoe discovery is non_ip, not walked", bld_pppoe_discovery, NON_IP, chk_pppoe_discovery),
 
 	BAD("13-byte frame", bld_trunc_ether, TRUNC_ETHER, NULL),
 	BAD("caplen 0", bld_trunc_ether_empty, TRUNC_ETHER, NULL),
@@ -1197,24 +1527,34 @@ static const struct tcase cases[] = {
 	BAD("udp length beyond datagram", bld_udp_len_high, UDP_BAD_LEN, NULL),
 	BAD("3 bytes of icmp", bld_trunc_icmp, TRUNC_ICMP, NULL),
 	BAD("3 bytes of icmpv6", bld_trunc_icmp6, TRUNC_ICMP, NULL),
+	BAD("pppoe ethertype, no header", bld_trunc_pppoe_none, TRUNC_PPPOE, NULL),
+	BAD("5 bytes of pppoe header", bld_trunc_pppoe_hdr, TRUNC_PPPOE, NULL),
+	BAD("pppoe header without ppp protocol", bld_trunc_pppoe_noproto, TRUNC_PPPOE, NULL),
+	BAD("pppoe header one byte short", bld_trunc_pppoe_short1, TRUNC_PPPOE, NULL),
+	BAD("qinq + pppoe header cut by caplen", bld_trunc_pppoe_qinq_cap, TRUNC_PPPOE, NULL),
+	BAD("pppoe version 2", bld_pppoe_bad_version, PPPOE_BAD_HEADER, NULL),
+	BAD("pppoe type 2", bld_pppoe_bad_type, PPPOE_BAD_HEADER, NULL),
+	BAD("pppoe session code 0xa7", bld_pppoe_bad_code, PPPOE_BAD_HEADER, NULL),
+	BAD("pppoe length one byte beyond the frame", bld_pppoe_len_high, PPPOE_BAD_LEN, NULL),
+	BAD("pppoe length 65535", bld_pppoe_len_max, PPPOE_BAD_LEN, NULL),
+	BAD("pppoe length 0", bld_pppoe_len_0, PPPOE_BAD_LEN, NULL),
+	BAD("pppoe length 1", bld_pppoe_len_1, PPPOE_BAD_LEN, NULL),
+	BAD("ipv4 total length beyond the pppoe payload", bld_pppoe_ip4_totlen, IP4_BAD_TOTLEN, NULL),
+	BAD("ipv4 header cut by the pppoe length", bld_pppoe_ip4_hdr_cut, TRUNC_IP4, NULL),
+	BAD("pppoe length 2, ipv4 after it", bld_pppoe_len2_then_ip4, TRUNC_IP4, NULL),
+	BAD("ipv6 payload length beyond the pppoe payload", bld_pppoe_ip6_plen, IP6_BAD_PLEN, NULL),
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
 
 /* ---- runner ------------------------------------------------------------- */
 
-static unsigned int passed, failed;
-
+/* The cases and checks here say what failed (NULL: nothing) rather than
+ * whether it did. */
 static void
 result(const char *name, const char *why)
 {
-	if (why == NULL) {
-		printf("ok   %s\n", name);
-		passed++;
-	} else {
-		printf("FAIL %s: %s\n", name, why);
-		failed++;
-	}
+	checkf(name, why == NULL, "%s", why);
 }
 
 /*
@@ -1243,6 +1583,10 @@ invariants(enum ft_pkt_class ret, const struct ft_pkt *p, uint32_t caplen, uint3
 	EXPECT(ret == p->cls && p->cls < FT_CLS_MAX && p->malformed < FT_MAL_MAX);
 	EXPECT((p->cls == FT_CLS_MALFORMED) == (p->malformed != FT_MAL_NONE));
 	EXPECT(p->n_vlan <= FT_DECODE_MAX_VLAN);
+	/* A walked session header puts what PPP carries right after it. */
+	EXPECT(p->pppoe <= 1 && (p->pppoe || p->pppoe_sid == 0));
+	if (p->pppoe)
+		EXPECT(p->l3_off == 14 + 4 * p->n_vlan + PPPOE_HLEN);
 	if (p->cls == FT_CLS_MALFORMED || p->cls == FT_CLS_NON_IP)
 		EXPECT(p->hash == 0);
 	if (p->cls == FT_CLS_NON_IP)
@@ -1419,6 +1763,19 @@ h_tcp4_vlan(struct frame *f, int rev)
 	ip_done(f);
 }
 
+/* The same segment as h_tcp4(f, 0) in a PPPoE session; sid_variant picks another session id. */
+static void
+h_tcp4_pppoe(struct frame *f, int sid_variant)
+{
+	b_eth(f, ETH_PPPOE_SESS);
+	b_pppoe(f, PPP_IP4);
+	if (sid_variant)
+		set16(f, f->pppoe + 2, 0x0001);
+	b_ip4(f, A4, B4, P_TCP, 0, IP4_DF, 0x1234);
+	b_tcp(f, 40000, 80, 1, 0, FT_TCP_SYN, 100, NULL, 0);
+	ip_done(f);
+}
+
 static void
 h_udp4(struct frame *f, int rev)
 {
@@ -1493,7 +1850,8 @@ static const char *const want_mal[] = {
 	"none", "trunc_ether", "trunc_vlan", "vlan_too_deep", "trunc_ip4", "ip4_bad_version",
 	"ip4_bad_ihl", "ip4_bad_totlen", "trunc_ip6", "ip6_bad_version", "ip6_bad_plen",
 	"ip6_ext_trunc", "ip6_ext_too_many", "trunc_tcp", "tcp_bad_doff", "tcp_doff_overrun",
-	"tcp_opt_overrun", "trunc_udp", "udp_bad_len", "trunc_icmp",
+	"tcp_opt_overrun", "trunc_udp", "udp_bad_len", "trunc_icmp", "trunc_pppoe", "pppoe_bad_header",
+	"pppoe_bad_len",
 };
 
 static const char *
@@ -1557,6 +1915,8 @@ main(void)
 	result("hash: tcp4 different vlan differs",
 	       hash_of(h_tcp4_vlan, 0) != h0 ? NULL : "same hash");
 	result("hash: udp differs from tcp", hash_of(h_udp4, 0) != h0 ? NULL : "same hash");
+	result("hash: pppoe session id is not part of the flow identity",
+	       hash_of(h_tcp4_pppoe, 0) == h0 && hash_of(h_tcp4_pppoe, 1) == h0 ? NULL : "differs");
 	h0 = hash_of(h_tcp6, 0);
 	h1 = hash_of(h_tcp6, 1);
 	result("hash: tcp6 equal in both directions", h0 != 0 && h0 == h1 ? NULL : "h0 != h1");
@@ -1585,6 +1945,5 @@ main(void)
 	result(name, why);
 	result("no overread: 20000 mutated frames", mutation_fuzz(20000));
 
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed != 0;
+	return ft_unit_summary();
 }

@@ -1,27 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests of lib/detect: isn_predictable, syn_flood, the bounded host table. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "ft_detect.h"
 #include "ft_events.h"
+#include "ft_unit.h"
 
 #define NS_MS 1000000ull
 #define NS_S  1000000000ull
 #define T0    (1700000000ull * NS_S) /* packet time of the tests' first observation */
-
-static unsigned int passed, failed;
-
-static void
-check(const char *name, int ok)
-{
-	printf("%s %s\n", ok ? "ok  " : "FAIL", name);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
 
 /* Fixed-seed PRNG (splitmix64). */
 static uint64_t rng_state = 0x5eed5eed12345678ull;
@@ -630,6 +618,5 @@ main(void)
 	test_syn_flood();
 	test_hosts();
 	test_ipv6_and_misc();
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return ft_unit_summary();
 }

@@ -6,18 +6,7 @@
 
 #include "ft_events.h"
 #include "ft_stats.h"
-
-static unsigned int passed, failed;
-
-static void
-check(const char *name, int ok)
-{
-	printf("%s %s\n", ok ? "ok  " : "FAIL", name);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
+#include "ft_unit.h"
 
 static char *
 capture(void (*fn)(FILE *, const void *), const void *arg)
@@ -122,6 +111,5 @@ main(void)
 	out = capture(write_event, &ev);
 	check("event json ipv6", strstr(out, "\"src\":\"::1\"") != NULL);
 
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return ft_unit_summary();
 }
