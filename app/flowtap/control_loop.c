@@ -103,6 +103,8 @@ observe_backlog_flush(struct ft_app *app)
 {
 	size_t i;
 
+	if (obs_backlog.n == 0)
+		return; /* live, or nothing seen (qsort must not get a null array) */
 	qsort(obs_backlog.v, obs_backlog.n, sizeof(obs_backlog.v[0]), obs_cmp);
 	for (i = 0; i < obs_backlog.n; i++)
 		run_detectors(app, &obs_backlog.v[i]);

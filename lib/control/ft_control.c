@@ -241,33 +241,25 @@ ft_control_worker_fill(const struct ft_worker_info *w, struct ft_tel_tree *t)
 			       ft_ctr_load(w->stats, ft_worker_ctrs[i]));
 }
 
+static void
+ft_control_worker_row(struct ft_tel_tree *t, const void *arg, unsigned int i)
+{
+	const struct ft_control_view *view = arg;
+
+	ft_control_worker_fill(&view->workers[i], t);
+}
+
 static int
 ft_cmd_workers(const char *cmd __rte_unused, const char *params __rte_unused,
 	       struct rte_tel_data *d)
 {
 	const struct ft_control_view *view = ft_ctl_get_view();
-	unsigned int failed = 0;
-	unsigned int i;
 
 	if (view == NULL)
 		return -ENODEV;
 	rte_tel_data_start_dict(d);
-	for (i = 0; i < view->n_workers; i++) {
-		struct rte_tel_data *row;
-		struct ft_tel_tree t;
-		char key[16];
-
-		snprintf(key, sizeof(key), "%u", i);
-		row = ft_tel_row(d, key);
-		if (row == NULL) {
-			failed++;
-			continue;
-		}
-		ft_tel_tree_init(&t, row);
-		ft_control_worker_fill(&view->workers[i], &t);
-		failed += t.n_failed;
-	}
-	ft_tel_report(failed, "/flowtap/workers");
+	ft_tel_report(ft_tel_rows_into(d, ft_control_worker_row, view, 0, view->n_workers),
+		      "/flowtap/workers");
 	return 0;
 }
 

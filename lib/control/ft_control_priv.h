@@ -91,6 +91,10 @@ unsigned int ft_tel_rows_fit(ft_tel_row_fn fn, const void *arg, unsigned int fir
 unsigned int ft_tel_rows_add(struct rte_tel_data *d, const char *name, ft_tel_row_fn fn,
 			     const void *arg, unsigned int first, unsigned int n);
 
+/* The same rows straight into dictionary @p dict (already started). */
+unsigned int ft_tel_rows_into(struct rte_tel_data *dict, ft_tel_row_fn fn, const void *arg,
+			      unsigned int first, unsigned int n);
+
 /* A reply that says what went wrong: {"error": "..."}. Returns 0 (the
  * callback's status: a null reply would not say why). */
 int ft_tel_error(struct rte_tel_data *d, const char *fmt, ...) __rte_format_printf(2, 3);

@@ -258,21 +258,18 @@ ft_tel_rows_fit(ft_tel_row_fn fn, const void *arg, unsigned int first, unsigned 
 }
 
 unsigned int
-ft_tel_rows_add(struct rte_tel_data *d, const char *name, ft_tel_row_fn fn, const void *arg,
-		unsigned int first, unsigned int n)
+ft_tel_rows_into(struct rte_tel_data *dict, ft_tel_row_fn fn, const void *arg, unsigned int first,
+		 unsigned int n)
 {
-	struct rte_tel_data *list = ft_tel_row(d, name);
 	unsigned int failed = 0, i;
 
-	if (list == NULL)
-		return n + 1;
 	for (i = 0; i < n; i++) {
 		struct rte_tel_data *row;
 		struct ft_tel_tree t;
 		char key[16];
 
 		snprintf(key, sizeof(key), "%u", i);
-		row = ft_tel_row(list, key);
+		row = ft_tel_row(dict, key);
 		if (row == NULL) {
 			failed++;
 			continue;
@@ -282,6 +279,17 @@ ft_tel_rows_add(struct rte_tel_data *d, const char *name, ft_tel_row_fn fn, cons
 		failed += t.n_failed;
 	}
 	return failed;
+}
+
+unsigned int
+ft_tel_rows_add(struct rte_tel_data *d, const char *name, ft_tel_row_fn fn, const void *arg,
+		unsigned int first, unsigned int n)
+{
+	struct rte_tel_data *list = ft_tel_row(d, name);
+
+	if (list == NULL)
+		return n + 1;
+	return ft_tel_rows_into(list, fn, arg, first, n);
 }
 
 int

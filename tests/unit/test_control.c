@@ -12,31 +12,11 @@
 
 #include "ft_control.h"
 #include "ft_decode.h"
+#include "ft_unit.h"
 
 #define FLOWS (FT_CTL_P_ADDR | FT_CTL_P_PORT | FT_CTL_P_STATE | FT_CTL_P_LIMIT | FT_CTL_P_FROM)
 #define FLOW (FT_CTL_P_CONN | FT_CTL_P_VLAN)
 #define LADDER (FT_CTL_P_ADDR | FT_CTL_P_PORT | FT_CTL_P_CONN | FT_CTL_P_OFF | FT_CTL_P_FROM)
-
-static unsigned int passed;
-static unsigned int failed;
-
-static void __attribute__((format(printf, 3, 4)))
-check(bool ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		passed++;
-		printf("ok   %s\n", name);
-		return;
-	}
-	failed++;
-	printf("FAIL %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static int
 parse(const char *params, unsigned int allowed, struct ft_ctl_params *p, char *err)
@@ -60,40 +40,42 @@ test_accepted(void)
 	int rc;
 
 	rc = parse(NULL, FLOWS, &p, err);
-	check(rc == 0 && p.given == 0 && p.filter.has == 0 && p.limit == FT_CTL_LIMIT_DEFAULT,
-	      "no parameters: defaults", "rc %d given %#x limit %u", rc, p.given, p.limit);
+	checkf("no parameters: defaults",
+	       rc == 0 && p.given == 0 && p.filter.has == 0 && p.limit == FT_CTL_LIMIT_DEFAULT, "rc %d given %#x limit %u", rc, p.given, p.limit);
 
 	rc = parse("port=25,state=ESTABLISHED,limit=20", FLOWS, &p, err);
-	check(rc == 0 && p.filter.has == (FT_CTL_F_PORT | FT_CTL_F_STATE) && p.filter.port == 25 &&
-	      p.filter.state == FT_TCP_ESTABLISHED && p.limit == 20,
-	      "port=25,state=ESTABLISHED,limit=20", "rc %d err '%s'", rc, err);
+	checkf("port=25,state=ESTABLISHED,limit=20",
+	       rc == 0 && p.filter.has == (FT_CTL_F_PORT | FT_CTL_F_STATE) && p.filter.port == 25 &&
+	      p.filter.state == FT_TCP_ESTABLISHED && p.limit == 20, "rc %d err '%s'", rc, err);
 
 	rc = parse("state=time_wait\n", FLOWS, &p, err);
-	check(rc == 0 && p.filter.state == FT_TCP_TIME_WAIT,
-	      "state names any case; a trailing newline is fine", "rc %d err '%s'", rc, err);
+	checkf("state names any case; a trailing newline is fine",
+	       rc == 0 && p.filter.state == FT_TCP_TIME_WAIT, "rc %d err '%s'", rc, err);
 
 	rc = parse("addr=10.1.2.3,from=1.4096", FLOWS, &p, err);
 	addr4(a, "10.1.2.3");
-	check(rc == 0 && p.filter.ip_ver == 4 && memcmp(p.filter.addr, a, 16) == 0 &&
-	      strcmp(p.from, "1.4096") == 0, "addr=IPv4 and from=", "rc %d err '%s'", rc, err);
+	checkf("addr=IPv4 and from=",
+	       rc == 0 && p.filter.ip_ver == 4 && memcmp(p.filter.addr, a, 16) == 0 &&
+	      strcmp(p.from, "1.4096") == 0, "rc %d err '%s'", rc, err);
 
 	rc = parse("addr=[2001:db8::1]", FLOWS, &p, err);
-	check(rc == 0 && p.filter.ip_ver == 6 && p.filter.addr[0] == 0x20 && p.filter.addr[15] == 1,
-	      "addr=[IPv6]", "rc %d err '%s'", rc, err);
+	checkf("addr=[IPv6]",
+	       rc == 0 && p.filter.ip_ver == 6 && p.filter.addr[0] == 0x20 && p.filter.addr[15] == 1, "rc %d err '%s'", rc, err);
 
 	rc = parse("192.168.1.10:1042-192.168.1.20:25,vlan=10.20", FLOW, &p, err);
 	addr4(a, "192.168.1.20");
-	check(rc == 0 && (p.filter.has & FT_CTL_F_CONN) && p.filter.conn_port[0] == 1042 &&
+	checkf("a connection spec and vlan=OUTER.INNER",
+	       rc == 0 && (p.filter.has & FT_CTL_F_CONN) && p.filter.conn_port[0] == 1042 &&
 	      p.filter.conn_port[1] == 25 && memcmp(p.filter.conn_addr[1], a, 16) == 0 &&
-	      p.filter.vlan[0] == 10 && p.filter.vlan[1] == 20,
-	      "a connection spec and vlan=OUTER.INNER", "rc %d err '%s'", rc, err);
+	      p.filter.vlan[0] == 10 && p.filter.vlan[1] == 20, "rc %d err '%s'", rc, err);
 
 	rc = parse("[2001:db8::1]:40000-[2001:db8::2]:443", FLOW, &p, err);
-	check(rc == 0 && p.filter.ip_ver == 6 && p.filter.conn_port[1] == 443 &&
-	      p.filter.conn_addr[1][15] == 2, "a bracketed IPv6 connection", "rc %d err '%s'", rc, err);
+	checkf("a bracketed IPv6 connection",
+	       rc == 0 && p.filter.ip_ver == 6 && p.filter.conn_port[1] == 443 &&
+	      p.filter.conn_addr[1][15] == 2, "rc %d err '%s'", rc, err);
 
 	rc = parse("off", LADDER, &p, err);
-	check(rc == 0 && p.given == FT_CTL_P_OFF, "ladder: off", "rc %d err '%s'", rc, err);
+	checkf("ladder: off", rc == 0 && p.given == FT_CTL_P_OFF, "rc %d err '%s'", rc, err);
 }
 
 static void
@@ -143,7 +125,7 @@ test_errors(void)
 		char name[160];
 
 		snprintf(name, sizeof(name), "error: %s", cases[i].params);
-		check(rc == -1 && strcmp(err, cases[i].err) == 0, name, "rc %d, err '%s', want '%s'",
+		checkf(name, rc == -1 && strcmp(err, cases[i].err) == 0, "rc %d, err '%s', want '%s'",
 		      rc, err, cases[i].err);
 	}
 }
@@ -163,7 +145,7 @@ test_match(void)
 		bool got_ = parse(params, allowed, &p, err) == 0 &&                           \
 			    ft_control_filter_match(&p.filter, 4, (const uint8_t (*)[16])addr, port, \
 						    state);                                   \
-		check(got_ == (want), "match: " params, "got %d want %d (%s)", got_, want, err); \
+		checkf("match: " params, got_ == (want), "got %d want %d (%s)", got_, want, err); \
 	} while (0)
 	MATCH("", FLOWS, true);
 	MATCH("port=25", FLOWS, true);
@@ -182,8 +164,8 @@ test_match(void)
 	MATCH("192.168.1.10:1042-192.168.1.20:26", FLOW, false);
 #undef MATCH
 	parse("state=CLOSED", FLOWS, &p, err);
-	check(!ft_control_filter_match(&p.filter, 4, (const uint8_t (*)[16])addr, port, NULL),
-	      "match: a state filter never matches without states (ladder lines)", "matched");
+	checkf("match: a state filter never matches without states (ladder lines)",
+	       !ft_control_filter_match(&p.filter, 4, (const uint8_t (*)[16])addr, port, NULL), "matched");
 }
 
 /* The connection's packet view hashes as the decoder hashes its segments, in
@@ -201,9 +183,9 @@ test_conn_pkt(void)
 	ft_control_conn_pkt(&p.filter, &a);
 	ft_control_conn_pkt(&q.filter, &b);
 	h = ft_decode_sym_hash(a.src, 1042, a.dst, 25, 6, 7u << 16);
-	check(a.hash == h && b.hash == h && a.l4_proto == 6 && a.vlan[0] == 7 && a.n_vlan == 1 &&
-	      a.ip_ver == 4 && a.sport == 1042 && a.dport == 25,
-	      "conn packet: the decoder's symmetric hash, both orders", "%#x %#x want %#x",
+	checkf("conn packet: the decoder's symmetric hash, both orders",
+	       a.hash == h && b.hash == h && a.l4_proto == 6 && a.vlan[0] == 7 && a.n_vlan == 1 &&
+	      a.ip_ver == 4 && a.sport == 1042 && a.dport == 25, "%#x %#x want %#x",
 	      a.hash, b.hash, h);
 }
 
@@ -214,6 +196,5 @@ main(void)
 	test_errors();
 	test_match();
 	test_conn_pkt();
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed == 0 ? 0 : 1;
+	return ft_unit_summary();
 }
