@@ -612,7 +612,7 @@ class LadderPrinter:
                        % (number, endpoint(conn["src"], conn["sport"]),
                           endpoint(conn["dst"], conn["dport"]),
                           "relative" if self.relative else "absolute"))
-        self.out.write("%10s  %-4s %-7s %10s %10s %5s %6s  %-12s  %-12s\n"
+        self.out.write("%10s  %-4s %-7s %10s %10s %5s %6s  %-12s  %s\n"
                        % ("time", "dir", "flags", "seq", "ack", "len", "win", "orig_state",
                           "resp_state"))
 
@@ -632,7 +632,7 @@ class LadderPrinter:
             frm = 0 if ln["dir"] == "-->" else 1
             seq = (seq - isn[frm]) % 2**32
             ack = (ack - isn[frm ^ 1]) % 2**32 if flags & 0x10 else 0
-        self.out.write("%10.6f  %-4s %-7s %10d %10d %5d %6d  %-12s  %-12s\n"
+        self.out.write("%10.6f  %-4s %-7s %10d %10d %5d %6d  %-12s  %s\n"
                        % (float(ln["t"]), ln["dir"], flag_text(flags), seq, ack, ln["len"],
                           ln["win"], ln["orig_state"], ln["resp_state"]))
 

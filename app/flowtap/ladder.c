@@ -74,7 +74,7 @@ header(const struct ft_ladder_line *l, unsigned int number, bool relative, FILE 
 	ft_addr_format(a[1], sizeof(a[1]), l->ip_ver, l->addr[1]);
 	fprintf(out, "connection %u: %s:%u (orig) -> %s:%u (resp), %s sequence numbers\n", number,
 		a[0], l->port[0], a[1], l->port[1], relative ? "relative" : "absolute");
-	fprintf(out, "%10s  %-4s %-7s %10s %10s %5s %6s  %-12s  %-12s\n", "time", "dir", "flags",
+	fprintf(out, "%10s  %-4s %-7s %10s %10s %5s %6s  %-12s  %s\n", "time", "dir", "flags",
 		"seq", "ack", "len", "win", "orig_state", "resp_state");
 }
 
@@ -103,7 +103,7 @@ ft_ladder_print(struct ft_app *app, const struct ft_ladder_line *l, FILE *out)
 		seq -= l->isn[from];
 		ack = (l->flags & FT_TCP_ACK) ? ack - l->isn[to] : 0;
 	}
-	fprintf(out, "%10.6f  %-4s %-7s %10" PRIu32 " %10" PRIu32 " %5u %6u  %-12s  %-12s\n",
+	fprintf(out, "%10.6f  %-4s %-7s %10" PRIu32 " %10" PRIu32 " %5u %6u  %-12s  %s\n",
 		(double)dt / 1e9, l->dir == FT_TCP_ORIG ? "-->" : "<--", flag_text(l->flags, fl), seq,
 		ack, l->len, l->win, ft_tcp_state_name(l->state[0]), ft_tcp_state_name(l->state[1]));
 }
