@@ -36,12 +36,17 @@ write_event(struct ft_app *app, const struct ft_event *ev)
 static void
 run_detectors(struct ft_app *app, const struct ft_obs *o)
 {
+	struct ft_detect_counters dc;
 	struct ft_event ev[4];
 	unsigned int i, n;
 
 	if (app->detect == NULL)
 		return;
 	n = ft_detect_observe(app->detect, o, ev, RTE_DIM(ev));
+	ft_detect_counters(app->detect, &dc);
+	ft_stats_set(&app->control_stats, FT_CTR_DETECT_OBSERVATIONS, dc.observations);
+	ft_stats_set(&app->control_stats, FT_CTR_DETECT_HOSTS, dc.hosts);
+	ft_stats_set(&app->control_stats, FT_CTR_DETECT_HOSTS_EVICTED, dc.hosts_evicted);
 	for (i = 0; i < n; i++) {
 		ft_stats_anomaly(&app->control_stats, ev[i].type);
 		ft_stats_add(&app->control_stats, FT_CTR_EVENTS_EMITTED, 1);

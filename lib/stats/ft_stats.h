@@ -70,6 +70,9 @@ extern "C" {
 	X(EVENTS_EMITTED, "events.emitted", 0)                                \
 	X(EVENTS_DROPPED, "events.dropped", 0)                                \
 	X(OBSERVATIONS_DROPPED, "events.observations_dropped", 0)             \
+	X(DETECT_OBSERVATIONS, "detect.observations", 0)                      \
+	X(DETECT_HOSTS, "detect.hosts", 0)                                    \
+	X(DETECT_HOSTS_EVICTED, "detect.hosts_evicted", 0)                    \
 	X(ITERATIONS, "worker.iterations", 0)                                 \
 	X(BUSY_ITERATIONS, "worker.busy_iterations", 0)
 
