@@ -17,7 +17,6 @@
 /* Sequence arithmetic modulo 2^32. */
 static inline bool seq_before(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static inline bool seq_after(uint32_t a, uint32_t b) { return (int32_t)(b - a) < 0; }
-static inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_after(a, b) ? a : b; }
 
 /* RFC 7323: a shift above 14 is used as 14. */
 #define FT_TCP_MAX_WSCALE 14

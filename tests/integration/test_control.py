@@ -226,6 +226,60 @@ def check_errors_and_socket():
     t.eq("telemetry socket mode is 0600", mode, 0o600)
 
 
+def telemetry_connect():
+    """A raw client of the telemetry socket: (socket, greeting bytes); b"" when
+    the server closed it at once (all client slots taken)."""
+    import socket
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    sock.settimeout(5)
+    sock.connect(os.path.join(RUNDIR, SOCKET_NAME))
+    return sock, sock.recv(4096)
+
+
+def ask(sock, request):
+    sock.send(request)
+    return json.loads(sock.recv(1 << 20).decode())
+
+
+def check_hostile_clients():
+    """Garbage, oversized requests, clients that hold every slot or never read:
+    clear answers, and the workers and other clients never notice."""
+    sock, hello = telemetry_connect()
+    t.check("raw client: greeting names max_output_len", b"max_output_len" in hello, repr(hello))
+    rep = ask(sock, b"\x00\xffgarbage\n")
+    t.eq("garbage bytes: null reply (unknown command)", rep, {"(null)": None})
+    rep = ask(sock, b"/flowtap/flows," + b"a" * 60000)
+    t.check("60 KB request: cut to DPDK's 1024 bytes, answered with an error",
+            "is too long" in json.dumps(rep), repr(rep)[:300])
+    first = dig(ask(sock, b"/flowtap/stats"), "/flowtap/stats.packets.rx", None)
+    t.check("same client still answered after both", isinstance(first, int), repr(first))
+
+    # DPDK serves at most 10 clients, one thread each: 9 more take every slot.
+    held = [telemetry_connect() for _ in range(9)]
+    t.check("10 clients held: all greeted", all(h for _, h in held), [len(h) for _, h in held])
+    extra, greeting = telemetry_connect()
+    t.eq("11th client: closed at once (slots full), no hang", greeting, b"")
+    extra.close()
+    # A client that sends and never reads blocks only its own thread.
+    slow = held[0][0]
+    for _ in range(50):
+        slow.send(b"/flowtap/stats")
+    time.sleep(0.5)
+    later = dig(ask(sock, b"/flowtap/stats"), "/flowtap/stats.packets.rx", None)
+    t.check("while slots are full and one client never reads: the workers go on",
+            isinstance(later, int) and later > first, "%r -> %r" % (first, later))
+    for s_, _ in held:
+        s_.close()
+    sock.close()
+    deadline = time.monotonic() + 5
+    stats = None
+    while stats is None and time.monotonic() < deadline:
+        stats, _ = ctl_json("stats")
+        if stats is None:
+            time.sleep(0.2)
+    t.check("clients gone: a new client is answered within 5 s", stats is not None)
+
+
 def check_discovery():
     listing, p = ctl_json("list")
     if not t.check("list: answers", isinstance(listing, list), why(p)):
@@ -319,6 +373,7 @@ def main():
         check_workers()
         check_telemetry_script()
         check_errors_and_socket()
+        check_hostile_clients()
         check_discovery()
         check_tables()
         last, _ = ctl_json("stats")

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Run one libFuzzer harness: its regression inputs first, then fuzzing for a
+bounded time from seeds made of the test captures.
+
+    run_fuzz.py HARNESS NAME SECONDS
+
+NAME picks the seed format and tests/fuzz/regressions/NAME/. A crash leaves
+its input in a temporary directory whose path is printed: copy it into
+tests/fuzz/regressions/NAME/ so it stays a regression test.
+Exit status: 0 when no input crashed, 1 otherwise.
+"""
+import glob
+import hashlib
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.environ.get("FLOWTAP_SRC", os.path.dirname(os.path.dirname(HERE)))
+sys.path.insert(0, os.path.join(SRC, "tests", "gen"))
+import ftgen  # noqa: E402  (classic pcap reader)
+
+# Largest input per harness: a frame, or a few connections' worth of frames.
+MAX_LEN = {"decode": 4096, "tcp": 16384, "defrag": 16384}
+SEEDS_PER_HARNESS = 3000
+
+
+def captures():
+    return sorted(glob.glob(os.path.join(SRC, "tests", "data", "**", "*.pcap"), recursive=True))
+
+
+def frames_of(path):
+    try:
+        linktype, recs = ftgen.read_pcap(path)
+    except ValueError:
+        return []
+    return recs if linktype == 1 else []
+
+
+def seq_seed(recs):
+    """Frames as the sequence harnesses read them: dt, length (2 bytes), bytes;
+    dt*dt*10 ms approximates the gap between capture timestamps."""
+    out, prev = bytearray(), None
+    for sec, frac, incl, _orig, data in recs:
+        t = sec + frac / 1e6
+        gap_ms = 0 if prev is None else max(0.0, (t - prev) * 1000)
+        prev = t
+        out += bytes([min(255, int(math.ceil(math.sqrt(gap_ms / 10))))])
+        out += len(data).to_bytes(2, "big") + data
+        if len(out) > MAX_LEN["tcp"]:
+            break
+    return bytes(out)
+
+
+def write_seeds(name, where):
+    seen = set()
+
+    def put(blob):
+        h = hashlib.sha1(blob).hexdigest()
+        if h not in seen and len(seen) < SEEDS_PER_HARNESS:
+            seen.add(h)
+            with open(os.path.join(where, h), "wb") as f:
+                f.write(blob)
+
+    for path in captures():
+        recs = frames_of(path)
+        if name == "decode":
+            for r in recs:
+                put(r[4][:MAX_LEN["decode"]])
+        else:
+            # Whole captures, and each run of 8 frames (short inputs mutate well).
+            put(seq_seed(recs))
+            for i in range(0, len(recs), 8):
+                put(seq_seed(recs[i:i + 8]))
+    return len(seen)
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    harness, name = sys.argv[1], sys.argv[2]
+    seconds = int(os.environ.get("FUZZ_SECONDS", sys.argv[3]))
+    work = tempfile.mkdtemp(prefix="flowtap-fuzz-%s-" % name)
+    corpus = os.path.join(work, "corpus")
+    os.mkdir(corpus)
+    n = write_seeds(name, corpus)
+    common = ["-rss_limit_mb=4096", "-timeout=20", "-max_len=%d" % MAX_LEN[name],
+              "-artifact_prefix=%s/" % work]
+
+    failed = 0
+    regressions = sorted(glob.glob(os.path.join(HERE, "regressions", name, "*")))
+    if regressions:
+        rc = subprocess.call([harness] + common + regressions)
+        print("%s regressions: %d input(s), %s" % (name, len(regressions), "ok" if rc == 0 else "CRASH"))
+        failed += rc != 0
+    rc = subprocess.call([harness, corpus, "-max_total_time=%d" % seconds,
+                          "-seed=%s" % os.environ.get("FUZZ_SEED", "1"),
+                          "-print_final_stats=1"] + common)
+    print("%s: %d seeds, %d s of fuzzing, %s" % (name, n, seconds, "ok" if rc == 0 else "CRASH"))
+    failed += rc != 0
+    if failed:
+        print("the crashing input is in %s (crash-*, timeout-*, oom-*): copy it into "
+              "tests/fuzz/regressions/%s/ and fix the bug" % (work, name))
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    print("%d passed, %d failed" % (2 - failed if regressions else 1 - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
