@@ -308,7 +308,7 @@ write_ports_json(struct ft_app *app, FILE *f)
 		struct rte_eth_stats st;
 
 		memset(&st, 0, sizeof(st));
-		rte_eth_stats_get(pi->port_id, &st);
+		ft_port_stats(app, p, &st);
 		fprintf(f, "%s\n    {\"port\": %u, \"name\": ", p ? "," : "", pi->port_id);
 		ft_json_str(f, pi->name);
 		fprintf(f, ", \"driver\": ");
@@ -344,6 +344,25 @@ write_workers_json(struct ft_app *app, FILE *f)
 	fputs("\n  ],\n", f);
 }
 
+/* Every mempool after the drain: an object not back home is a leak of the
+ * pipeline (written only once the ports are stopped, at exit). */
+static void
+write_mempools_json(const struct ft_app *app, FILE *f)
+{
+	unsigned int i;
+
+	if (!app->ports_stopped)
+		return;
+	fputs("  \"mempools\": {", f);
+	for (i = 0; i < app->n_mempools; i++) {
+		fputs(i ? ", " : "", f);
+		ft_json_str(f, app->mempool[i].name);
+		fprintf(f, ": {\"size\": %" PRIu32 ", \"in_use_at_exit\": %" PRIu32 "}",
+			app->mempool[i].size, app->mempool[i].in_use);
+	}
+	fprintf(f, "},\n  \"mempools_ok\": %s,\n", ft_mempools_ok(app) ? "true" : "false");
+}
+
 int
 ft_write_stats_json(struct ft_app *app, FILE *f)
 {
@@ -363,6 +382,7 @@ ft_write_stats_json(struct ft_app *app, FILE *f)
 	fprintf(f, "  \"duration_s\": %.6f,\n", app->duration_s);
 	write_ports_json(app, f);
 	write_workers_json(app, f);
+	write_mempools_json(app, f);
 	ft_stats_write_json_members(f, &s, 2);
 	fputs("\n}\n", f);
 	fflush(f);
@@ -406,4 +426,9 @@ ft_print_summary(struct ft_app *app, FILE *f)
 		fputc('\n', f);
 	fprintf(f, "  accounting: %s (%" PRIu64 " received, %" PRIu64 " in final classes)\n",
 		ft_stats_accounting_ok(&s) ? "ok" : "MISMATCH", s.ctr[FT_CTR_RX], ft_stats_accounted(&s));
+	if (app->ports_stopped && !ft_mempools_ok(app))
+		for (i = 0; i < app->n_mempools; i++)
+			if (app->mempool[i].in_use != 0)
+				fprintf(f, "  MEMPOOL %s: %" PRIu32 " of %" PRIu32 " objects not returned\n",
+					app->mempool[i].name, app->mempool[i].in_use, app->mempool[i].size);
 }

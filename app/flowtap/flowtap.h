@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include <rte_common.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -120,6 +121,14 @@ struct ft_app {
 	FILE *events_out;                   /* --events, NULL when off */
 	FILE *flow_log_out;                 /* --flow-log, NULL when off */
 	double duration_s;                  /* from the first worker launch to stop */
+	bool ports_stopped;                 /* ft_ports_stop() done: ports closed */
+	struct rte_eth_stats port_final[FT_MAX_PORTS]; /* ethdev counters when they stopped */
+	unsigned int n_mempools;            /* mempools seen at exit (ft_ports_stop) */
+	struct {
+		char name[32];
+		uint32_t size;
+		uint32_t in_use;                /* objects not back in the pool after the drain */
+	} mempool[8];
 };
 
 /* Set by the SIGINT/SIGTERM handler; read by the control lcore. */
@@ -141,6 +150,9 @@ void ft_offline_remove_runtime_dir(const char *prefix);
 /* ports.c */
 int ft_ports_setup(struct ft_app *app);
 void ft_ports_close(struct ft_app *app);
+void ft_ports_stop(struct ft_app *app);
+int ft_port_stats(const struct ft_app *app, unsigned int p, struct rte_eth_stats *st);
+bool ft_mempools_ok(const struct ft_app *app);
 uint64_t ft_ports_rx_lost(const struct ft_app *app);
 unsigned int ft_pool_size(const struct ft_app *app, unsigned int n_workers);
 

@@ -139,6 +139,7 @@ run(struct ft_app *app)
 	for (i = 0; i < app->n_workers; i++)
 		rte_eal_remote_launch(ft_worker_main, app->workers[i], app->workers[i]->lcore);
 	ft_control_loop(app);
+	ft_ports_stop(app);
 	if (write_final_stats(app) < 0)
 		return -1;
 	if (!app->opt.quiet)

@@ -265,9 +265,73 @@ ft_ports_rx_lost(const struct ft_app *app)
 	unsigned int p;
 
 	for (p = 0; p < app->n_ports; p++)
-		if (rte_eth_stats_get(app->pinfo[p].port_id, &st) == 0)
+		if (ft_port_stats(app, p, &st) == 0)
 			lost += st.imissed + st.ierrors + st.rx_nombuf;
 	return lost;
+}
+
+static void
+note_mempool(struct rte_mempool *mp, void *arg)
+{
+	struct ft_app *app = arg;
+
+	if (app->n_mempools == RTE_DIM(app->mempool))
+		return;
+	snprintf(app->mempool[app->n_mempools].name, sizeof(app->mempool[0].name), "%s", mp->name);
+	app->mempool[app->n_mempools].size = mp->size;
+	/* avail_count includes the lcore caches. */
+	app->mempool[app->n_mempools].in_use = mp->size - rte_mempool_avail_count(mp);
+	app->n_mempools++;
+}
+
+/* A port's ethdev counters: live, or as they were when the ports closed. */
+int
+ft_port_stats(const struct ft_app *app, unsigned int p, struct rte_eth_stats *st)
+{
+	if (app->ports_stopped) {
+		*st = app->port_final[p];
+		return 0;
+	}
+	return rte_eth_stats_get(app->pinfo[p].port_id, st);
+}
+
+/*
+ * Once the workers have returned: keep each port's counters, stop and close
+ * every port, so the drivers give back every mbuf their queues hold (the pcap
+ * PMD's infinite_rx keeps the whole capture in mbufs until its queue is
+ * released), then note what is missing from each mempool: after a drain every
+ * mbuf must be home (a held fragment or a packet left in a ring shows here).
+ */
+void
+ft_ports_stop(struct ft_app *app)
+{
+	uint16_t port;
+	unsigned int p;
+
+	if (app->ports_stopped)
+		return;
+	for (p = 0; p < app->n_ports; p++) {
+		memset(&app->port_final[p], 0, sizeof(app->port_final[p]));
+		rte_eth_stats_get(app->pinfo[p].port_id, &app->port_final[p]);
+	}
+	RTE_ETH_FOREACH_DEV(port) {
+		rte_eth_dev_stop(port);
+		rte_eth_dev_close(port);
+	}
+	app->ports_stopped = true;
+	app->n_mempools = 0;
+	rte_mempool_walk(note_mempool, app);
+}
+
+bool
+ft_mempools_ok(const struct ft_app *app)
+{
+	unsigned int i;
+
+	for (i = 0; i < app->n_mempools; i++)
+		if (app->mempool[i].in_use != 0)
+			return false;
+	return true;
 }
 
 void
@@ -276,9 +340,11 @@ ft_ports_close(struct ft_app *app)
 	uint16_t port;
 	unsigned int s;
 
-	RTE_ETH_FOREACH_DEV(port) {
-		rte_eth_dev_stop(port);
-		rte_eth_dev_close(port);
+	if (!app->ports_stopped) {
+		RTE_ETH_FOREACH_DEV(port) {
+			rte_eth_dev_stop(port);
+			rte_eth_dev_close(port);
+		}
 	}
 	for (s = 0; s < RTE_MAX_NUMA_NODES; s++) {
 		rte_mempool_free(app->pool[s]);

@@ -294,6 +294,7 @@ def check_capture(tmp, cap, exp):
         if cp is not None:
             c.eq("%s: capture.packets == frames" % cap, cp, exp["frames"])
         c.check("%s: accounting_ok" % cap, st.get("accounting_ok") is True, repr(st.get("accounting_ok")))
+        c.check("%s: mempools_ok (every mbuf home after the drain)" % cap, st.get("mempools_ok") is True, st.get("mempools"))
     probs = record_problems(recs, span)
     c.check("%s: every flow record follows DESIGN.md section 4" % cap, not probs,
             "%d problems: %s" % (len(probs), "; ".join(probs[:6])))
@@ -327,6 +328,7 @@ def check_capture(tmp, cap, exp):
                 % (len(a), len(b), only1[:2], only3[:2]))
         if st3 is not None:
             c.check("%s/w3: accounting_ok" % cap, st3.get("accounting_ok") is True)
+            c.check("%s/w3: mempools_ok" % cap, st3.get("mempools_ok") is True, st3.get("mempools"))
             c.eq("%s/w3: packets.rx == frames" % cap, ftlib.dig(st3, "packets.rx", None), exp["frames"])
     if recs and (c.failed > failed_before or os.environ.get("FT_CORPUS_RECORDS")):
         c.note("%s: flowtap's %d TCP records:" % (cap, len(recs)))

@@ -85,6 +85,7 @@ def main():
             c.eq("evict: packets.rx", ftlib.dig(s, "packets.rx"), n)
             c.eq("evict: packets.tcp", ftlib.dig(s, "packets.tcp"), n)
             c.check("evict: accounting_ok", s["accounting_ok"] is True)
+            c.check("evict: mempools_ok (every mbuf home after the drain)", s["mempools_ok"] is True, s.get("mempools"))
             c.eq("evict: flows.tcp (every connection, evicted or not)", ftlib.dig(s, "flows.tcp"), 3001)
             c.eq("evict: flows.evicted (each SYN beyond the table pushes the oldest out)",
                  ftlib.dig(s, "flows.evicted"), 3001 - MAX)
@@ -103,6 +104,7 @@ def main():
         if s is not None:
             c.eq("full: packets.tcp (untracked packets stay in their class)", ftlib.dig(s, "packets.tcp"), n)
             c.check("full: accounting_ok", s["accounting_ok"] is True)
+            c.check("full: mempools_ok (every mbuf home after the drain)", s["mempools_ok"] is True, s.get("mempools"))
             c.eq("full: flows.tcp", ftlib.dig(s, "flows.tcp"), MAX)
             c.eq("full: flows.table_full", ftlib.dig(s, "flows.table_full"), 76)
             c.eq("full: flows.evicted (mid-stream connections are not embryonic)",

@@ -59,6 +59,7 @@ def main():
                         any("ERROR SUMMARY: 0 errors" in ln for ln in summary), summary)
             stats = ftlib.load_json(os.path.join(tmp, "s.json"))
             c.check("%s: accounting_ok" % name, stats.get("accounting_ok") is True)
+            c.check("%s: mempools_ok (every mbuf home after the drain)" % name, stats.get("mempools_ok") is True, stats.get("mempools"))
     ftlib.finish()
 
 

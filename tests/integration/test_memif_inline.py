@@ -175,6 +175,7 @@ def run_case(t, workers, cap, expect):
         t.check(f"{tag} flowtap forwarded every frame", p["tx"] == n_in and p["tx_failed"] == 0,
                 f"tx={p['tx']} failed={p['tx_failed']}")
         t.check(f"{tag} accounting_ok", s["accounting_ok"] is True)
+        t.check(f"{tag} mempools_ok (every mbuf home after the drain)", s["mempools_ok"] is True, s.get("mempools"))
         for k, v in expect.items():
             got_v = p["malformed"]["total"] if k == "malformed" else p[k]
             t.check(f"{tag} packets.{k} == {v}", got_v == v, f"got {got_v}")

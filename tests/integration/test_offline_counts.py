@@ -84,6 +84,7 @@ def exact(tag, st, truth, frames, nbytes):
     for r, n in pk["malformed"].items():
         c.eq("%s: packets.malformed.%s" % (tag, r), mal.get(r) if isinstance(mal, dict) else None, n)
     c.check("%s: accounting_ok" % tag, st.get("accounting_ok") is True, repr(st.get("accounting_ok")))
+    c.check("%s: mempools_ok (every mbuf home after the drain)" % tag, st.get("mempools_ok") is True, st.get("mempools"))
     rhs = sum(ftlib.dig(st, "packets." + k, 0) or 0 for k in FINAL) + (ftlib.dig(st, "packets.malformed.total", 0) or 0)
     c.eq("%s: identity rx == sum of final classes (recomputed)" % tag, rhs, ftlib.dig(st, "packets.rx", None))
     if isinstance(mal, dict):
@@ -238,6 +239,7 @@ def empty_capture(tmp):
         st = ftlib.load_json(out)
         c.eq("header-only pcap: packets.rx", ftlib.dig(st, "packets.rx", None), 0)
         c.check("header-only pcap: accounting_ok", st.get("accounting_ok") is True)
+        c.check("header-only pcap: mempools_ok (every mbuf home after the drain)", st.get("mempools_ok") is True, st.get("mempools"))
 
 
 def stats_to_stdout(file_stats):

@@ -229,6 +229,7 @@ def check_stats(tag, st, truth):
         c.eq("%s: anomalies.%s" % (tag, n), an.get(n), want.get(n, 0))
     c.eq("%s: flows.created" % tag, ftlib.dig(st, "flows.created", None), truth["flows_created"])
     c.check("%s: accounting_ok" % tag, st.get("accounting_ok") is True, repr(st.get("accounting_ok")))
+    c.check("%s: mempools_ok (every mbuf home after the drain)" % tag, st.get("mempools_ok") is True, st.get("mempools"))
     c.eq("%s: packets.tcp" % tag, ftlib.dig(st, "packets.tcp", None), truth["packets"]["tcp"])
 
 
