@@ -342,9 +342,8 @@ parse_line(const char *line, struct parsed *r, const char **why, char *why_buf, 
 	while (*s == '\r' || *s == '\n')
 		s++;
 	if (*s != '\0' && *s != '#') {
-		snprintf(why_buf, wlen, "trailing garbage '%.32s' after the message", s);
-		/* The echo is one line: drop its line end. */
-		why_buf[strcspn(why_buf, "\r\n")] = '\0';
+		snprintf(why_buf, wlen, "trailing garbage '%.*s' after the message",
+			 (int)RTE_MIN(strcspn(s, "\r\n"), (size_t)32), s);
 		*why = why_buf;
 		return -1;
 	}
@@ -994,8 +993,9 @@ ft_sig_flow_feed(struct ft_sig_worker *w, uint32_t slot, unsigned int dir,
 			break;
 		}
 		if (hold_fits(w, d, seq, data, n)) {
-			hold(w, d, seq, data, n, false);
-			ft_stats_add(w->stats, FT_CTR_SIG_OOO_HELD, 1);
+			/* Counted when it brought bytes not held yet. */
+			if (hold(w, d, seq, data, n, false) != 0)
+				ft_stats_add(w->stats, FT_CTR_SIG_OOO_HELD, 1);
 			break;
 		}
 		/* No room to wait for the gap: give up the oldest one and try
