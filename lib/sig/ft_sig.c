@@ -468,14 +468,17 @@ ft_sig_load(const char *path, bool every_match, struct ft_sig_set **out, char *e
 		return -1;
 	}
 	s->every_match = every_match;
-	while (getline(&line, &linecap, f) >= 0) {
+	for (;;) {
+		const ssize_t len = getline(&line, &linecap, f);
 		char why_buf[160];
 		const char *why = NULL;
 		struct parsed p;
 		int r;
 
+		if (len < 0)
+			break;
 		lineno++;
-		if (strlen(line) != strcspn(line, "\n") + (strchr(line, '\n') ? 1 : 0)) {
+		if ((size_t)len != strlen(line)) {
 			set_err(err, errlen, "%s:%u: a NUL byte in the line", path, lineno);
 			goto fail;
 		}

@@ -29,6 +29,8 @@ rules_file(const char *name, const char *text)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir_path, name);
+	if (text == NULL)
+		return path; /* just its name */
 	f = fopen(path, "w");
 	if (f == NULL)
 		return path;
@@ -147,6 +149,17 @@ test_parse(void)
 		     "2: pattern /a*/ rejected by Hyperscan: Pattern matches empty buffer; use "
 		     "HS_FLAG_ALLOWEMPTY to enable support.");
 
+	{
+		FILE *f = fopen(rules_file("nul.rules", ""), "w");
+
+		if (f != NULL) {
+			fwrite("1 25 /x/ \"m\"\n2 25 /y\0/ \"n\"\n", 1, 27, f);
+			fclose(f);
+		}
+		rc = ft_sig_load(rules_file("nul.rules", NULL), false, &s, err, sizeof(err));
+		checkf("parse: a NUL byte", rc < 0 && strstr(err, "/nul.rules:2: a NUL byte in the line"),
+		       "got '%s'", err);
+	}
 	rc = ft_sig_load("/nonexistent/x.rules", false, &s, err, sizeof(err));
 	checkf("parse: missing file", rc < 0 && s == NULL &&
 	       strcmp(err, "/nonexistent/x.rules: cannot read the rules file: "
