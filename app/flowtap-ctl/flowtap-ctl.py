@@ -6,6 +6,7 @@
     flowtap-ctl flows [--addr A] [--port N] [--state S] [--limit N]
     flowtap-ctl flow ADDR:PORT-ADDR:PORT [--vlan V]   (IPv6: [ADDR]:PORT)
     flowtap-ctl anomalies
+    flowtap-ctl signatures
     flowtap-ctl events [N]
     flowtap-ctl ladder [FILTER] [--wait S | --follow] [--relative] [--keep]
     flowtap-ctl ladder --off
@@ -570,6 +571,33 @@ def show_anomalies(value, _args):
     print("total %s" % value.get("total", sum(r[1] for r in rows)))
 
 
+def get_signatures(path):
+    """Every rule with its matches, following the cursor across pages; the
+    first reply's summary with the rules merged into one list."""
+    replies = query_pages(path, "/flowtap/signatures",
+                          lambda rep: "/flowtap/signatures,from=%d" % rep["next"],
+                          lambda replies: False)
+    value = dict(replies[0])
+    value["signatures"] = [r for rep in replies for r in rows_of(rep.get("signatures"))]
+    value["returned"] = len(value["signatures"])
+    value["truncated"] = 0
+    value.pop("next", None)
+    return value
+
+
+def show_signatures(value, _args):
+    rules = value.get("signatures", [])
+    if not rules:
+        print("no signature rules (flowtap --signatures FILE)")
+        return
+    print_table(["id", "matches", "ports", "msg", "pattern"],
+                [[r.get("id"), r.get("matches"), r.get("ports"), r.get("msg"), r.get("pattern")]
+                 for r in rules], right={0, 1})
+    print("%d rules from %s, %d matches, %d streams open" %
+          (value.get("rules", len(rules)), value.get("rules_file") or "-",
+           sum(r.get("matches", 0) for r in rules), value.get("streams_open", 0)))
+
+
 def show_events(value, _args):
     events = rows_of(value.get("events"))
     if events:
@@ -792,6 +820,8 @@ def parse_args(argv):
                     help="its two endpoints, either order; IPv6 as [ADDR]:PORT")
     sp.add_argument("--vlan", metavar="V", help="its VLAN id (OUTER.INNER for QinQ)")
     add("anomalies", "count of every anomaly name, and the last event of each")
+    add("signatures", "payload signature rules (id, ports, message, pattern) and their "
+                      "matches")
     sp = add("events", "the most recent events (flowtap keeps events.recent of them)")
     sp.add_argument("n", metavar="N", nargs="?", type=positive,
                     help="how many (default: all kept that fit a reply)")
@@ -861,6 +891,8 @@ def run(args):
                           (",vlan=" + args.vlan if args.vlan else "")), show_flow
     elif args.command == "anomalies":
         value, show = ask(path, "/flowtap/anomalies"), show_anomalies
+    elif args.command == "signatures":
+        value, show = get_signatures(path), show_signatures
     elif args.command == "events":
         value, show = ask(path, "/flowtap/events" +
                           ("," + str(args.n) if args.n else "")), show_events

@@ -363,6 +363,36 @@ write_mempools_json(const struct ft_app *app, FILE *f)
 	fprintf(f, "},\n  \"mempools_ok\": %s,\n", ft_mempools_ok(app) ? "true" : "false");
 }
 
+/* Matches of rule @p r summed over the workers (each the only writer of its own). */
+static uint64_t
+sig_rule_matches(const struct ft_app *app, unsigned int r)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < app->n_workers; i++)
+		n += ft_sig_worker_rule_matches(app->workers[i]->sig, r);
+	return n;
+}
+
+/* "signatures": {..., "by_rule": {"<id>": matches, ...}}, every rule in file order. */
+static void
+stats_json_group_extra(FILE *f, const char *group, int indent, void *arg)
+{
+	struct ft_app *app = arg;
+	unsigned int r, n = ft_sig_rule_count(app->sig);
+
+	if (strcmp(group, "signatures") != 0)
+		return;
+	fprintf(f, ",\n%*s\"by_rule\": {", indent, "");
+	for (r = 0; r < n; r++)
+		fprintf(f, "%s\n%*s\"%" PRIu32 "\": %" PRIu64, r ? "," : "", indent + 2, "",
+			ft_sig_rule_at(app->sig, r)->id, sig_rule_matches(app, r));
+	if (n != 0)
+		fprintf(f, "\n%*s", indent, "");
+	fputc('}', f);
+}
+
 int
 ft_write_stats_json(struct ft_app *app, FILE *f)
 {
@@ -383,7 +413,7 @@ ft_write_stats_json(struct ft_app *app, FILE *f)
 	write_ports_json(app, f);
 	write_workers_json(app, f);
 	write_mempools_json(app, f);
-	ft_stats_write_json_members(f, &s, 2);
+	ft_stats_write_json_members_ext(f, &s, 2, stats_json_group_extra, app);
 	fputs("\n}\n", f);
 	fflush(f);
 	return ferror(f) ? -1 : 0;
@@ -424,6 +454,12 @@ ft_print_summary(struct ft_app *app, FILE *f)
 	}
 	if (n_anom != 0)
 		fputc('\n', f);
+	if (app->sig != NULL)
+		fprintf(f, "  signatures: %" PRIu64 " rules, %" PRIu64 " matches, %" PRIu64
+			" connections matched, %" PRIu64 " bytes scanned, %" PRIu64 " gaps, %" PRIu64
+			" without a free stream\n",
+			s.ctr[FT_CTR_SIG_RULES], s.ctr[FT_CTR_SIG_MATCHES], s.ctr[FT_CTR_SIG_FLOWS],
+			s.ctr[FT_CTR_SIG_BYTES], s.ctr[FT_CTR_SIG_GAPS], s.ctr[FT_CTR_SIG_STREAMS_FULL]);
 	fprintf(f, "  accounting: %s (%" PRIu64 " received, %" PRIu64 " in final classes)\n",
 		ft_stats_accounting_ok(&s) ? "ok" : "MISMATCH", s.ctr[FT_CTR_RX], ft_stats_accounted(&s));
 	if (app->ports_stopped && !ft_mempools_ok(app))

@@ -26,6 +26,7 @@
 #include "ft_decode.h"
 #include "ft_detect.h"
 #include "ft_flow.h"
+#include "ft_sig.h"
 #include "ft_stats.h"
 #include "ft_tcp.h"
 
@@ -61,6 +62,7 @@ struct ft_worker {
 	bool live_ladder_on;                    /* record matching packets into live_ladder */
 	struct ft_flow_table *flows;            /* this worker's flows */
 	struct ft_tcp_segcache *segs;           /* recent segments (retransmission check) */
+	struct ft_sig_worker *sig;              /* payload signatures, NULL without rules */
 	uint64_t now_ns;                        /* newest packet time (offline) or TSC time */
 	volatile int flushed;                   /* exit flush done (release) */
 	uint16_t txq;                           /* this worker's tx queue on every port that has it */
@@ -104,6 +106,7 @@ struct ft_app {
 	bool ladder_on;                     /* --ladder compiled into ladder_prog */
 	struct bpf_program ladder_prog;
 	struct ft_detect *detect;           /* cross-flow detectors (control lcore) */
+	struct ft_sig_set *sig;             /* payload signature rules, NULL when none */
 	struct ft_stats control_stats;      /* the control lcore's own counters (detectors) */
 	unsigned int n_workers;
 	struct ft_worker *workers[FT_MAX_WORKERS];
@@ -177,6 +180,7 @@ void ft_track_age(struct ft_worker *w);
 void ft_track_flush(struct ft_worker *w);
 uint64_t ft_track_flows_per_worker(const struct ft_app *app);
 uint64_t ft_track_memory_per_worker(const struct ft_app *app);
+int ft_track_sig_setup(struct ft_app *app);
 
 /* requests.c: the worker's side of the control socket's queries (lib/control
  * sends them through w->requests). ft_requests_serve() is called once per

@@ -94,6 +94,7 @@ register_control(struct ft_app *app)
 	app->view.ports = app->pinfo;
 	app->view.start_tsc = app->start_tsc;
 	app->view.offline = app->offline;
+	app->view.sig = app->sig;
 	rc = ft_control_register(&app->view);
 	if (rc < 0)
 		return ft_fail("cannot register telemetry commands: %s", strerror(-rc));
@@ -162,12 +163,19 @@ main(int argc, char **argv)
 		if (ft_offline_check_capture(app->opt.pcap_path, &app->capture_packets) < 0)
 			return 1;
 	}
-	if (ft_options_build_eal_args(app, argc, argv, &eal_argc, &eal_argv) < 0)
+	/* Before the EAL: a bad rule stops start-up at once, and the offline
+	 * EAL's memory is sized with the signature pools. */
+	if (ft_track_sig_setup(app) < 0)
 		return 1;
+	if (ft_options_build_eal_args(app, argc, argv, &eal_argc, &eal_argv) < 0) {
+		ft_sig_set_free(app->sig);
+		return 1;
+	}
 
 	rc = rte_eal_init(eal_argc, eal_argv);
 	if (rc < 0) {
 		ft_fail("EAL initialisation failed: %s", rte_strerror(rte_errno));
+		ft_sig_set_free(app->sig);
 		ft_offline_remove_runtime_dir(app->file_prefix);
 		return 1;
 	}
@@ -180,6 +188,7 @@ main(int argc, char **argv)
 
 	ft_workers_free(app);
 	ft_detect_free(app->detect);
+	ft_sig_set_free(app->sig);
 	if (app->ladder_on)
 		pcap_freecode(&app->ladder_prog);
 	ft_ports_close(app);

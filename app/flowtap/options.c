@@ -29,6 +29,7 @@ enum {
 	OPT_VERSION,
 	OPT_LADDER,
 	OPT_RELATIVE,
+	OPT_SIGNATURES,
 };
 
 static const struct option long_opts[] = {
@@ -43,6 +44,7 @@ static const struct option long_opts[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "ladder", required_argument, NULL, OPT_LADDER },
 	{ "relative", no_argument, NULL, OPT_RELATIVE },
+	{ "signatures", required_argument, NULL, OPT_SIGNATURES },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -80,6 +82,8 @@ ft_usage(FILE *f)
 	      "                         the filter (tcpdump syntax) picks, with both\n"
 	      "                         endpoints' states after each\n"
 	      "  --relative             ladder seq/ack relative to the ISNs\n"
+	      "  --signatures FILE      payload signature rules (config/signatures.rules is\n"
+	      "                         the shipped set); overrides [signatures] rules\n"
 	      "  --version, --help\n", f);
 }
 
@@ -179,6 +183,10 @@ parse_app_args(int argc, char **argv, struct ft_app *app)
 			break;
 		case OPT_RELATIVE:
 			app->opt.relative = true;
+			break;
+		case OPT_SIGNATURES:
+			if (set_key(&app->cfg, "signatures", "rules", optarg) < 0)
+				return -1;
 			break;
 		case ':':
 			return ft_fail("option '%s' needs a value", argv[optind - 1]);

@@ -3,11 +3,15 @@
  * The tracking stage of the worker pipeline, for the packets a worker owns:
  *   bulk flow lookup (insert what is new, evicting the oldest embryonic flow
  *   when the table is full) -> TCP tracking -> anomalies to events ->
- *   observations for the control core's detectors -> flow records when a
- *   connection ends -> ladder lines when asked for.
+ *   observations for the control core's detectors -> payload signatures
+ *   (lib/sig: each direction's bytes in sequence order into a Hyperscan
+ *   stream, signature_match events) -> flow records when a connection ends
+ *   -> ladder lines when asked for.
  * And the worker's side of ageing (the timer wheel) and of the exit flush.
  * Everything here runs on the owning worker: no locks, no allocation.
  */
+#include <inttypes.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -47,13 +51,54 @@ ft_track_flows_per_worker(const struct ft_app *app)
 	return n;
 }
 
+/* The signature pools of one worker. Like the flow table, offline they
+ * never need more streams than the capture has frames. */
+static struct ft_sig_worker_params
+sig_params(const struct ft_app *app, struct ft_worker *w)
+{
+	struct ft_sig_worker_params prm = {
+		.streams = app->cfg.sig_streams,
+		.ooo_bytes = app->cfg.sig_ooo_bytes,
+		.ooo_chunks = app->cfg.sig_ooo_chunks,
+		.socket = w != NULL ? w->socket : SOCKET_ID_ANY,
+		.stats = w != NULL ? &w->stats : NULL,
+	};
+
+	if (app->offline && app->capture_packets < prm.streams)
+		prm.streams = (uint32_t)RTE_MAX(app->capture_packets, (uint64_t)16);
+	return prm;
+}
+
 uint64_t
 ft_track_memory_per_worker(const struct ft_app *app)
 {
+	struct ft_sig_worker_params sp = sig_params(app, NULL);
+
 	/* Entry, key slot, buckets (ordinary and extendable), free-slot ring,
-	 * segment cache slots: see ft_flow_table_memory() for the table part. */
+	 * segment cache slots: see ft_flow_table_memory() for the table part.
+	 * Signatures: their pools (Hyperscan's scratch and database are
+	 * malloc'd, outside DPDK memory). */
 	return ft_track_flows_per_worker(app) * (sizeof(struct ft_flow) + 96) +
-	       (uint64_t)app->cfg.segment_cache * 32;
+	       (uint64_t)app->cfg.segment_cache * 32 + ft_sig_worker_memory(app->sig, &sp);
+}
+
+int
+ft_track_sig_setup(struct ft_app *app)
+{
+	char err[512];
+
+	if (app->cfg.sig_rules[0] == '\0')
+		return 0;
+	if (ft_sig_load(app->cfg.sig_rules, app->cfg.sig_every_match, &app->sig, err,
+			sizeof(err)) < 0)
+		return ft_fail("%s", err);
+	ft_stats_set(&app->control_stats, FT_CTR_SIG_RULES, ft_sig_rule_count(app->sig));
+	if (ft_sig_rule_count(app->sig) == 0) {
+		/* No rule: nothing to match, not a stream ever opened. */
+		ft_sig_set_free(app->sig);
+		app->sig = NULL;
+	}
+	return 0;
 }
 
 static uint64_t
@@ -78,11 +123,16 @@ pkt_time(const struct ft_worker *w, const struct rte_mbuf *m)
 
 /* Records and events ------------------------------------------------------- */
 
+static void sig_close(struct ft_worker *w, struct ft_flow *f);
+
 static void
 write_record(struct ft_worker *w, struct ft_flow *f, enum ft_tcp_end end)
 {
 	struct ft_flow_record rec;
 
+	/* The connection ends: its streams close first (end-anchored
+	 * matches), so the record lists signature_match too. */
+	sig_close(w, f);
 	if (!(f->fflags & FT_FLOW_F_TCP) || (f->fflags & FT_FLOW_F_RECORD_DONE))
 		return;
 	f->fflags |= FT_FLOW_F_RECORD_DONE;
@@ -143,6 +193,93 @@ observe(struct ft_worker *w, const struct ft_pkt *p, unsigned int dir, uint8_t k
 	o.isn = isn;
 	memcpy(o.addr, server_sent ? p->src : p->dst, sizeof(o.addr));
 	ring_put(w, w->observe, &o, sizeof(o), FT_CTR_OBSERVATIONS_DROPPED);
+}
+
+/* Payload signatures ------------------------------------------------------- */
+
+struct sig_ctx {
+	struct ft_worker *w;
+	struct ft_flow *f;
+	const struct ft_pkt *p;   /* the segment scanned, NULL when closing */
+	uint64_t now;
+};
+
+/* A signature_match event: the flow's keys (from the table: at close there
+ * is no packet), the stream's direction, both states, the segment's seq. */
+static void
+on_sig_match(void *arg, const struct ft_sig_match *m)
+{
+	struct sig_ctx *c = arg;
+	struct ft_flow *f = c->f;
+	struct ft_event ev;
+	uint8_t addr[2][16];
+	uint16_t port[2];
+
+	ft_stats_anomaly(&c->w->stats, FT_EV_SIGNATURE_MATCH);
+	f->tcp.anomalies |= UINT32_C(1) << FT_EV_SIGNATURE_MATCH;
+	ft_flow_endpoints(c->w->flows, f, addr, port);
+	memset(&ev, 0, sizeof(ev));
+	ev.ts_ns = c->now;
+	ev.type = FT_EV_SIGNATURE_MATCH;
+	ev.severity = (uint8_t)ft_event_default_severity(FT_EV_SIGNATURE_MATCH);
+	ev.dir = (uint8_t)m->dir;
+	ev.ip_ver = f->ip_ver;
+	ev.proto = IPPROTO_TCP;
+	ev.has = FT_EVF_SIG | FT_EVF_STATES;
+	if (c->p != NULL) {
+		ev.has |= FT_EVF_SEQ;
+		ev.seq = c->p->tcp.seq;
+	}
+	ev.orig_state = f->tcp.ep[FT_TCP_ORIG].state;
+	ev.resp_state = f->tcp.ep[FT_TCP_RESP].state;
+	ev.sport = port[0];
+	ev.dport = port[1];
+	ev.sig_id = m->rule->id;
+	memcpy(ev.src, addr[0], sizeof(ev.src));
+	memcpy(ev.dst, addr[1], sizeof(ev.dst));
+	/* Rules' messages fit: ft_sig_load() refuses longer ones. */
+	snprintf(ev.detail, sizeof(ev.detail), "%s", m->rule->msg);
+	if (ring_put(c->w, c->w->events, &ev, sizeof(ev), FT_CTR_EVENTS_DROPPED))
+		ft_stats_add(&c->w->stats, FT_CTR_EVENTS_EMITTED, 1);
+}
+
+/*
+ * Feed a payload segment to the flow's streams. The flow takes its slot at
+ * its first payload byte rather than at creation: a SYN flood or a port
+ * scan towards a port some rule names then takes no stream at all.
+ */
+static void
+sig_feed(struct ft_worker *w, struct ft_flow *f, unsigned int dir, const struct ft_pkt *p,
+	 const struct ft_tcp_payload *pl, uint64_t now)
+{
+	struct sig_ctx c = { .w = w, .f = f, .p = p, .now = now };
+	const struct ft_tcp_endpoint *e = &f->tcp.ep[dir];
+	struct ft_sig_segment seg;
+
+	if (f->sig_slot == FT_SIG_NONE)
+		f->sig_slot = ft_sig_port_wanted(ft_app.sig, p->sport, p->dport) ?
+			      ft_sig_flow_open(w->sig, p->sport, p->dport) : FT_SIG_OFF;
+	if (f->sig_slot == FT_SIG_OFF)
+		return;
+	/* A SYN's payload starts after the SYN's own sequence number. */
+	seg.seq = p->tcp.seq + ((p->tcp.flags & FT_TCP_SYN) ? 1 : 0);
+	seg.len = p->payload_len;
+	seg.caplen = RTE_MIN(pl->caplen, (uint32_t)p->payload_len);
+	seg.data = pl->data;
+	seg.isn_known = (e->flags & FT_TCPE_ISN) != 0;
+	seg.isn = e->isn;
+	ft_sig_flow_feed(w->sig, f->sig_slot, dir, &seg, on_sig_match, &c);
+}
+
+static void
+sig_close(struct ft_worker *w, struct ft_flow *f)
+{
+	struct sig_ctx c = { .w = w, .f = f, .p = NULL, .now = f->last_ns };
+
+	if (f->sig_slot == FT_SIG_NONE || f->sig_slot == FT_SIG_OFF)
+		return;
+	ft_sig_flow_close(w->sig, f->sig_slot, on_sig_match, &c);
+	f->sig_slot = FT_SIG_OFF;
 }
 
 /* The ladder: offline (--ladder FILTER) and live (/flowtap/ladder) ---------- */
@@ -269,6 +406,7 @@ track_tcp(struct ft_worker *w, struct ft_flow *f, unsigned int side, const struc
 		 * new connection starts in the same entry. */
 		write_record(w, f, FT_END_NONE);
 		ft_flow_renew(w->flows, f, now, true);
+		f->sig_slot = FT_SIG_NONE; /* the new connection's bytes get new streams */
 		f->orig_side = (uint8_t)side;
 		ft_tcp_init(&f->tcp, p, true);
 		dir = FT_TCP_ORIG;
@@ -282,6 +420,8 @@ track_tcp(struct ft_worker *w, struct ft_flow *f, unsigned int side, const struc
 		if (r.a[i].first || ft_app.cfg.every_occurrence)
 			emit_event(w, f, dir, p, &r.a[i], now);
 	}
+	if (w->sig != NULL && p->payload_len != 0)
+		sig_feed(w, f, dir, p, &pl, now);
 	if (unlikely(r.obs != 0) && w->observe != NULL) {
 		if (r.obs & FT_TCP_OBS_SYN)
 			observe(w, p, dir, FT_OBS_SYN, 0, now);
@@ -437,6 +577,17 @@ ft_track_create(struct ft_app *app, struct ft_worker *w)
 	if (w->segs == NULL)
 		return ft_fail("cannot allocate a segment cache of %u slots: %s",
 			       app->cfg.segment_cache, rte_strerror(rte_errno));
+	if (app->sig != NULL) {
+		struct ft_sig_worker_params sp = sig_params(app, w);
+
+		w->sig = ft_sig_worker_create(app->sig, &sp);
+		if (w->sig == NULL)
+			return ft_fail("cannot allocate signature state for %u streams "
+				       "(%" PRIu64 " bytes) on node %d: %s (lower [signatures] streams)",
+				       sp.streams, ft_sig_worker_memory(app->sig, &sp), w->socket,
+				       rte_strerror(rte_errno));
+		app->winfo[w->idx].sig = w->sig;
+	}
 	if (!app->offline)
 		w->now_ns = live_now_ns();
 	return 0;
@@ -447,6 +598,8 @@ ft_track_free(struct ft_worker *w)
 {
 	ft_flow_table_free(w->flows);
 	ft_tcp_segcache_free(w->segs);
+	ft_sig_worker_free(w->sig);
 	w->flows = NULL;
 	w->segs = NULL;
+	w->sig = NULL;
 }

@@ -131,6 +131,17 @@ static const struct ft_config_key ft_config_keys[] = {
 	{ "detect", "observe_ring", FT_KEY_POW2, FT_OFF(observe_ring), 64, 1048576, "4096",
 	  "slots of each worker's observation ring to the detectors" },
 
+	{ "signatures", "rules", FT_KEY_STR, FT_OFF(sig_rules), 0, 0, "",
+	  "payload signature rules file, empty for none (--signatures)" },
+	{ "signatures", "streams", FT_KEY_UINT, FT_OFF(sig_streams), 16, 16777216, "65536",
+	  "Hyperscan streams per worker (offline: at most the capture's frame count)" },
+	{ "signatures", "ooo_bytes", FT_KEY_UINT, FT_OFF(sig_ooo_bytes), 0, 1048576, "16384",
+	  "bytes held out of order per direction before a gap is given up" },
+	{ "signatures", "ooo_chunks", FT_KEY_UINT, FT_OFF(sig_ooo_chunks), 16, 16777216, "4096",
+	  "out-of-order chunks of 496 bytes per worker" },
+	{ "signatures", "every_match", FT_KEY_BOOL, FT_OFF(sig_every_match), 0, 0, "no",
+	  "report every match instead of once per flow per rule" },
+
 	{ "output", "stats_json", FT_KEY_STR, FT_OFF(stats_json), 0, 0, "",
 	  "final counters as JSON: path, - for stdout, empty for none" },
 	{ "output", "events", FT_KEY_STR, FT_OFF(events), 0, 0, "",

@@ -87,6 +87,13 @@ struct ft_config {
 	uint32_t syn_flood_rate;           /**< syn_flood_rate: half-open/s per destination */
 	uint32_t observe_ring;             /**< observe_ring: slots of each observation ring */
 
+	/* [signatures] */
+	char sig_rules[FT_CONFIG_STR_LEN];  /**< rules: rules file, "" none (--signatures) */
+	uint32_t sig_streams;              /**< streams: streams (and matched flows) per worker */
+	uint32_t sig_ooo_bytes;            /**< ooo_bytes: bytes held out of order per direction */
+	uint32_t sig_ooo_chunks;           /**< ooo_chunks: out-of-order chunks per worker */
+	bool sig_every_match;              /**< every_match: every match, not once per flow per rule */
+
 	/* [output] */
 	char stats_json[FT_CONFIG_STR_LEN]; /**< stats_json: path, "-" stdout, "" none */
 	char events[FT_CONFIG_STR_LEN];     /**< events: path, "-" stdout, "" none */

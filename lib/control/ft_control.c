@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -290,6 +291,73 @@ ft_cmd_config(const char *cmd __rte_unused, const char *params __rte_unused,
 	return 0;
 }
 
+/* ---- /flowtap/signatures ---- */
+
+static void
+ft_control_sig_row(struct ft_tel_tree *t, const void *arg, unsigned int i)
+{
+	const struct ft_control_view *view = arg;
+	const struct ft_sig_rule *r = ft_sig_rule_at(view->sig, i);
+	char buf[RTE_TEL_MAX_STRING_LEN];
+	uint64_t matches = 0;
+	unsigned int w;
+
+	for (w = 0; w < view->n_workers; w++)
+		matches += ft_sig_worker_rule_matches(view->workers[w].sig, i);
+	ft_tel_put_u64(t, "id", r->id);
+	ft_tel_put_str(t, "msg", r->msg);
+	ft_tel_put_str(t, "ports", ft_sig_rule_ports(r, buf, sizeof(buf)));
+	snprintf(buf, sizeof(buf), "/%s/%s", r->pattern, r->flags);
+	ft_tel_put_str(t, "pattern", buf);
+	ft_tel_put_u64(t, "matches", matches);
+}
+
+static int
+ft_cmd_signatures(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	const struct ft_control_view *view = ft_ctl_get_view();
+	struct ft_ctl_params prm;
+	struct ft_tel_tree t;
+	unsigned int n, first = 0, fit, w;
+	uint64_t streams = 0;
+	char err[256];
+	struct rte_tel_data *list;
+
+	if (view == NULL)
+		return -ENODEV;
+	if (ft_control_parse_params(params, FT_CTL_P_FROM, &prm, err, sizeof(err)) < 0)
+		return ft_tel_error(d, "%s", err);
+	n = ft_sig_rule_count(view->sig);
+	if (prm.from[0] != '\0') {
+		char *end;
+		unsigned long v = strtoul(prm.from, &end, 10);
+
+		if (*end != '\0' || prm.from[0] == '-' || v > n)
+			return ft_tel_error(d, "from: '%s' is not a rule position (0-%u)", prm.from, n);
+		first = (unsigned int)v;
+	}
+	for (w = 0; w < view->n_workers; w++)
+		streams += ft_sig_worker_streams_open(view->workers[w].sig);
+	/* Rows keyed by position: a rules file may hold more than one reply. */
+	fit = ft_tel_rows_fit(ft_control_sig_row, view, first, n - first, FT_TEL_ROWS_BUDGET, false);
+	rte_tel_data_start_dict(d);
+	ft_tel_tree_init(&t, d);
+	ft_tel_put_str(&t, "rules_file", view->cfg != NULL ? view->cfg->sig_rules : "");
+	ft_tel_put_u64(&t, "rules", n);
+	ft_tel_put_u64(&t, "streams_open", streams);
+	ft_tel_put_u64(&t, "returned", fit);
+	ft_tel_put_u64(&t, "truncated", first + fit < n ? 1 : 0);
+	if (first + fit < n)
+		ft_tel_put_u64(&t, "next", first + fit);
+	list = ft_tel_row(d, "signatures");
+	if (list == NULL)
+		t.n_failed++;
+	else
+		t.n_failed += ft_tel_rows_into(list, ft_control_sig_row, view, first, fit);
+	ft_tel_report(t.n_failed, "/flowtap/signatures");
+	return 0;
+}
+
 /* ---- registration ---- */
 
 /* Help texts: telemetry refuses 64 characters or more. */
@@ -316,6 +384,8 @@ static const struct {
 	  "Most recent events. Parameters: int N (default: all kept)" },
 	{ "/flowtap/ladder", ft_cmd_ladder,
 	  "Live ladder. Params: FILTER (arms), off, none or from=C (reads)" },
+	{ "/flowtap/signatures", ft_cmd_signatures,
+	  "Signature rules and their matches. Params: from=N" },
 };
 
 int

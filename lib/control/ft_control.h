@@ -29,6 +29,9 @@
  *   /flowtap/events[,N] the N most recent events (kept on the control side)
  *   /flowtap/ladder[,FILTER|off|from=C]
  *                     arm a live ladder on the workers, read it, disarm it
+ *   /flowtap/signatures[,from=N]
+ *                     the payload signature rules (id, msg, ports, pattern)
+ *                     with their matches summed over the workers
  *
  * Queries the workers answer. A telemetry thread never touches a worker's
  * flow table: it fills a request (struct ft_ctl_request) and enqueues a
@@ -63,6 +66,7 @@
 #include "ft_config.h"
 #include "ft_events.h"
 #include "ft_flow.h"
+#include "ft_sig.h"
 #include "ft_stats.h"
 #include "ft_tcp.h"
 
@@ -89,6 +93,7 @@ struct ft_worker_info {
 	struct ft_stats *stats;         /**< the worker's counters */
 	struct rte_ring *requests;      /**< its request ring (SPSC, pointers to
 					     struct ft_ctl_request), or NULL */
+	const struct ft_sig_worker *sig; /**< its signature state (per-rule matches), or NULL */
 };
 
 /** What the control socket shows about one port. */
@@ -115,6 +120,7 @@ struct ft_control_view {
 	const struct ft_port_info *ports;
 	uint64_t start_tsc;             /**< rte_rdtsc() at start (for uptime) */
 	bool offline;                   /**< reading a capture */
+	const struct ft_sig_set *sig;   /**< payload signature rules, or NULL */
 };
 
 /* ---- queries the workers answer ---------------------------------------- */

@@ -71,6 +71,9 @@ struct ft_flow {
 	uint8_t n_vlan;
 	uint16_t wheel_slot;               /**< slot it is filed in */
 	uint8_t pad;
+	uint32_t sig_slot;                 /**< payload signature state (ft_sig.h): FT_SIG_NONE,
+					        FT_SIG_OFF or a slot of the worker's ft_sig_worker;
+					        fits the padding before tcp */
 	struct ft_tcp_conn tcp;
 };
 

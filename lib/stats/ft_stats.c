@@ -103,8 +103,31 @@ write_malformed(FILE *f, const struct ft_stats *s, int indent)
 	fprintf(f, "\n%*s}", indent, "");
 }
 
+/* The group's own extra members, then its closing brace. */
+static void
+close_group(FILE *f, const struct ft_stats *s, const char *group, size_t len, int indent,
+	    ft_stats_group_fn extra, void *arg)
+{
+	char name[32];
+
+	if (strncmp(group, "packets", len) == 0)
+		write_malformed(f, s, indent + 2);
+	if (extra != NULL) {
+		snprintf(name, sizeof(name), "%.*s", (int)len, group);
+		extra(f, name, indent + 2, arg);
+	}
+	fprintf(f, "\n%*s}", indent, "");
+}
+
 void
 ft_stats_write_json_members(FILE *f, const struct ft_stats *s, int indent)
+{
+	ft_stats_write_json_members_ext(f, s, indent, NULL, NULL);
+}
+
+void
+ft_stats_write_json_members_ext(FILE *f, const struct ft_stats *s, int indent,
+				ft_stats_group_fn extra, void *arg)
 {
 	const char *open_group = NULL;
 	size_t open_len = 0;
@@ -120,9 +143,8 @@ ft_stats_write_json_members(FILE *f, const struct ft_stats *s, int indent)
 		if (open_group == NULL || glen != open_len ||
 		    strncmp(path, open_group, glen) != 0) {
 			if (open_group != NULL) {
-				if (strncmp(open_group, "packets", open_len) == 0)
-					write_malformed(f, s, indent + 2);
-				fprintf(f, "\n%*s},\n", indent, "");
+				close_group(f, s, open_group, open_len, indent, extra, arg);
+				fputs(",\n", f);
 			}
 			fprintf(f, "%*s\"%.*s\": {\n", indent, "", (int)glen, path);
 			open_group = path;
@@ -132,8 +154,10 @@ ft_stats_write_json_members(FILE *f, const struct ft_stats *s, int indent)
 		}
 		fprintf(f, "%*s\"%s\": %" PRIu64, indent + 2, "", path + glen + 1, s->ctr[i]);
 	}
-	if (open_group != NULL)
-		fprintf(f, "\n%*s},\n", indent, "");
+	if (open_group != NULL) {
+		close_group(f, s, open_group, open_len, indent, extra, arg);
+		fputs(",\n", f);
+	}
 
 	fprintf(f, "%*s\"anomalies\": {", indent, "");
 	for (i = 0; i < FT_EV_MAX; i++)

@@ -73,6 +73,13 @@ extern "C" {
 	X(DETECT_OBSERVATIONS, "detect.observations", 0)                      \
 	X(DETECT_HOSTS, "detect.hosts", 0)                                    \
 	X(DETECT_HOSTS_EVICTED, "detect.hosts_evicted", 0)                    \
+	X(SIG_RULES, "signatures.rules", 0)                                   \
+	X(SIG_FLOWS, "signatures.flows", 0)                                   \
+	X(SIG_BYTES, "signatures.bytes", 0)                                   \
+	X(SIG_MATCHES, "signatures.matches", 0)                               \
+	X(SIG_STREAMS_FULL, "signatures.streams_full", 0)                     \
+	X(SIG_GAPS, "signatures.gaps", 0)                                     \
+	X(SIG_OOO_HELD, "signatures.ooo_held", 0)                             \
 	X(ITERATIONS, "worker.iterations", 0)                                 \
 	X(BUSY_ITERATIONS, "worker.busy_iterations", 0)
 
@@ -154,6 +161,17 @@ bool ft_stats_accounting_ok(const struct ft_stats *s);
  * @param indent spaces before each member
  */
 void ft_stats_write_json_members(FILE *f, const struct ft_stats *s, int indent);
+
+/**
+ * Called at the end of each counter group of the stats JSON, to add members
+ * of its own to it (e.g. "signatures": {..., "by_rule": {...}}). Writes
+ * each member as ",\n" + indentation + "\"name\": value".
+ */
+typedef void (*ft_stats_group_fn)(FILE *f, const char *group, int indent, void *arg);
+
+/** ft_stats_write_json_members() with @p extra called per group (NULL: none). */
+void ft_stats_write_json_members_ext(FILE *f, const struct ft_stats *s, int indent,
+				     ft_stats_group_fn extra, void *arg);
 
 #ifdef __cplusplus
 }
