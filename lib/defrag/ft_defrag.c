@@ -582,15 +582,15 @@ static bool
 tiny_first(const struct rte_mbuf *m, const struct ft_pkt *p)
 {
 	uint32_t len = p->payload_len;
-	uint8_t doff;
+	const uint8_t *doff;
+	uint8_t buf;
 
 	switch (p->frag.next_proto) {
 	case IPPROTO_TCP:
 		if (len < TCP_MIN_HLEN)
 			return true;
-		if (rte_pktmbuf_read(m, p->payload_off + 12, 1, &doff) == NULL)
-			return true;
-		return len < (uint32_t)(doff >> 4) * 4;
+		doff = rte_pktmbuf_read(m, p->payload_off + 12, 1, &buf);
+		return doff == NULL || len < (uint32_t)(*doff >> 4) * 4;
 	case IPPROTO_UDP:
 		return len < UDP_HLEN;
 	case IPPROTO_ICMP:
@@ -654,7 +654,8 @@ fragment_facts(struct ft_defrag *d, struct tracker *t, const struct dg_key *k,
 struct rte_mbuf *
 ft_defrag_add(struct ft_defrag *d, struct rte_mbuf *m, const struct ft_pkt *p, uint64_t now)
 {
-	const uint32_t off = p->frag.offset, len = p->payload_len, end = off + len;
+	const uint32_t off = p->frag.offset;
+	uint32_t len = p->payload_len, end = off + len;
 	const bool last = !p->frag.more;
 	struct frag_slot nf;
 	struct tracker *t = NULL;
@@ -691,9 +692,8 @@ ft_defrag_add(struct ft_defrag *d, struct rte_mbuf *m, const struct ft_pkt *p, u
 		count(d, FT_CTR_DEFRAG_DROPPED_DEAD, 1);
 		goto done;
 	}
-	if (!last && (len % 8) != 0) {
-		/* A host discards such a fragment (RFC 8200 section 4.5; IPv4
-		 * offsets cannot express what would follow it). */
+	if (!last && (len % 8) != 0 && p->ip_ver == 6) {
+		/* An IPv6 host discards it (RFC 8200 section 4.5). */
 		fragment_facts(d, t, &k, m, p, now);
 		inconsistent(d, t, &k, now, "non-last fragment length not a multiple of 8");
 		count(d, FT_CTR_DEFRAG_DROPPED_INCONSISTENT, 1);
@@ -709,6 +709,14 @@ ft_defrag_add(struct ft_defrag *d, struct rte_mbuf *m, const struct ft_pkt *p, u
 		pos = (int32_t)(t - d->trk);
 	}
 	fragment_facts(d, t, &k, m, p, now);
+	if (!last && (len % 8) != 0) {
+		/* IPv4: what follows can only start at a multiple of 8; the
+		 * tail is cut, as Linux does (BSD drops the fragment). */
+		inconsistent(d, t, &k, now, "non-last fragment length not a multiple of 8");
+		len &= ~7u;
+		end = off + len;
+		nf.len = len;
+	}
 	if (size > FT_DEFRAG_MAX_SIZE || size > d->prm.max_size) {
 		if (size > FT_DEFRAG_MAX_SIZE) {
 			snprintf(detail, sizeof(detail), "data ends at %u: datagram of %u bytes",

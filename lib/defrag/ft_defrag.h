@@ -75,7 +75,9 @@
  *                      beyond the last fragment's end (the datagram is
  *                      dropped, as a host does); reserved flag set (kept);
  *                      a non-last fragment whose length is not a multiple
- *                      of 8 (the fragment is dropped, as a host does); the
+ *                      of 8 (IPv6: the fragment is dropped, RFC 8200; IPv4:
+ *                      its tail beyond the multiple of 8 is cut, as Linux
+ *                      does); the
  *                      next protocol differs between fragments (IPv6; the
  *                      offset-0 fragment's is used)
  * A dropped datagram stays as a "dead" tracker without fragments until its
