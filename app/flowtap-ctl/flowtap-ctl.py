@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """flowtap-ctl: ask a running flowtap questions over DPDK's telemetry socket.
 
-    flowtap-ctl [--prefix P] [--json] stats|ports|workers|config|list
+    flowtap-ctl [--prefix P] [--json] stats|ports|workers|config|defrag|list
     flowtap-ctl flows [--addr A] [--port N] [--state S] [--limit N]
     flowtap-ctl flow ADDR:PORT-ADDR:PORT [--vlan V]   (IPv6: [ADDR]:PORT)
     flowtap-ctl anomalies
@@ -398,6 +398,14 @@ def show_config(config, _path):
         print("%s = %s" % (k.ljust(kw), v if v != "" else '""'))
 
 
+def show_defrag(value, _path):
+    """Counters, anomalies and limits of /flowtap/defrag, dotted, one per line."""
+    pairs = flatten(value)
+    kw = max(len(k) for k, _ in pairs) if pairs else 0
+    for k, v in pairs:
+        print("%s  %s" % (k.ljust(kw), v))
+
+
 def show_list(found, args):
     rows = []
     for prefix, path, info in found:
@@ -747,6 +755,7 @@ SIMPLE_COMMANDS = {
     "ports": ("/flowtap/ports", show_ports),
     "workers": ("/flowtap/workers", show_workers),
     "config": ("/flowtap/config", show_config),
+    "defrag": ("/flowtap/defrag", show_defrag),
 }
 FLOWS_PAGE_MAX = 256
 FOLLOW_INTERVAL_S = 0.5
@@ -802,6 +811,7 @@ def parse_args(argv):
     add("ports", "ports: setup and live ethdev counters")
     add("workers", "workers: lcore, NUMA node, queues, counters")
     add("config", "every configuration key and its value")
+    add("defrag", "defragmentation: counters, frag_* anomalies, limits and policy")
     add("list", "the flowtap processes running")
     sp = add("raw", "any telemetry command, e.g. 'raw /ethdev/stats,0' or "
                     "'raw /help,/flowtap/flows'")

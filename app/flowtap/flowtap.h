@@ -17,6 +17,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 
 #include <pcap/pcap.h>
@@ -24,6 +25,7 @@
 #include "ft_config.h"
 #include "ft_control.h"
 #include "ft_decode.h"
+#include "ft_defrag.h"
 #include "ft_detect.h"
 #include "ft_flow.h"
 #include "ft_sig.h"
@@ -63,6 +65,12 @@ struct ft_worker {
 	struct ft_flow_table *flows;            /* this worker's flows */
 	struct ft_tcp_segcache *segs;           /* recent segments (retransmission check) */
 	struct ft_sig_worker *sig;              /* payload signatures, NULL without rules */
+	struct ft_defrag *defrag;               /* datagrams in reassembly (fragments this worker owns) */
+	struct rte_mbuf **reasm_q;              /* reassembled datagrams waiting for room in the */
+	uint16_t *reasm_q_to;                   /*   ring to their flow's owner, in order (worker.c) */
+	uint32_t reasm_q_n, reasm_q_cap;        /* cap: the reassembly pool's size (never exceeded) */
+	uint32_t wait_spins;                    /* nested waits for a reassembly buffer (worker.c) */
+	bool serving;                           /* inside serve_incoming(): it does not nest */
 	uint64_t now_ns;                        /* newest packet time (offline) or TSC time */
 	volatile int flushed;                   /* exit flush done (release) */
 	uint16_t txq;                           /* this worker's tx queue on every port that has it */
@@ -101,6 +109,7 @@ struct ft_app {
 	uint64_t capture_packets;           /* offline: frames in the capture */
 	int ts_dynfield;                    /* rx timestamp dynfield offset, -1 when none */
 	uint64_t ts_dynflag;
+	uint64_t reasm_flag;                /* ol_flags bit of a reassembled datagram (defrag.c) */
 	uint64_t ts_to_ns;                  /* rx timestamp unit in ns (pcap PMD: us) */
 	double ns_per_tsc;
 	bool ladder_on;                     /* --ladder compiled into ladder_prog */
@@ -170,6 +179,31 @@ void ft_tx_flush_all(struct ft_worker *w);
 unsigned int ft_tx_serve_proxied(struct ft_worker *w);
 int ft_tx_setup(struct ft_app *app);
 void ft_tx_free(struct ft_worker *w);
+
+/* worker.c: shared by the stages */
+bool ft_ring_put(struct ft_worker *w, struct rte_ring *r, void *obj, unsigned int size,
+		 enum ft_ctr dropped);
+bool ft_worker_wait_buffer(void *arg);
+
+/* A packet's time: the capture's (offline, from the pcap PMD's rx
+ * timestamp) or the TSC's (live: a NIC or a replayed capture may stamp
+ * packets with another clock, and ageing runs on the TSC). A reassembled
+ * datagram carries its completing fragment's. */
+static inline uint64_t
+ft_pkt_time(const struct ft_worker *w, const struct rte_mbuf *m)
+{
+	if (ft_app.offline && ft_app.ts_dynfield >= 0 && (m->ol_flags & ft_app.ts_dynflag))
+		return *RTE_MBUF_DYNFIELD(m, ft_app.ts_dynfield, const uint64_t *) *
+		       ft_app.ts_to_ns;
+	return w->now_ns;
+}
+
+/* defrag.c: the defragmentation stage's set-up and events (the stage itself
+ * is in worker.c's process_owned()) */
+int ft_defrag_setup(struct ft_app *app, struct ft_worker *w);
+void ft_defrag_ports_ready(struct ft_app *app);
+void ft_defrag_teardown(struct ft_worker *w);
+uint64_t ft_defrag_memory_per_worker(const struct ft_app *app);
 
 /* track.c: the tracking stage of the worker pipeline */
 int ft_track_create(struct ft_app *app, struct ft_worker *w);

@@ -135,6 +135,7 @@ run(struct ft_app *app)
 	if (ft_workers_create(app) < 0 || ft_ports_setup(app) < 0 || ft_tx_setup(app) < 0 || open_outputs(app) < 0 ||
 	    register_control(app) < 0)
 		return -1;
+	ft_defrag_ports_ready(app);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	for (i = 0; i < app->n_workers; i++)

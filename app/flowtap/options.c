@@ -254,7 +254,8 @@ offline_memory_mb(const struct ft_app *app)
 {
 	uint64_t pool = (uint64_t)ft_pool_size(app, app->opt.workers) * (app->cfg.mbuf_size + 320);
 
-	uint64_t tables = ft_track_memory_per_worker(app) * app->opt.workers;
+	uint64_t tables = (ft_track_memory_per_worker(app) + ft_defrag_memory_per_worker(app)) *
+			  app->opt.workers;
 
 	return (unsigned int)(128 + ((pool + tables) * 11 / 10 >> 20));
 }

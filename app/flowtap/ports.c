@@ -62,10 +62,12 @@ ft_pool_size(const struct ft_app *app, unsigned int n_workers)
 {
 	unsigned int ring_room;
 
-	/* Every hand-over ring may be full at once; never let the pool be
-	 * smaller than what the rings and queues can hold, or rx starves. */
+	/* Every hand-over ring may be full at once, and every defragmenter
+	 * may hold max_held fragments; never let the pool be smaller than what
+	 * the rings, queues and defragmenters can hold, or rx starves. */
 	ring_room = n_workers * (n_workers - 1) * app->cfg.handoff_ring +
-		    n_workers * (app->cfg.rx_desc + app->cfg.tx_desc + 2 * FT_MAX_BURST);
+		    n_workers * (app->cfg.rx_desc + app->cfg.tx_desc + 2 * FT_MAX_BURST) +
+		    n_workers * app->cfg.defrag_max_held;
 	return RTE_MAX(app->cfg.mbufs, ring_room + 4096);
 }
 

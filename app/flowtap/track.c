@@ -24,22 +24,6 @@
 /* Flows aged per worker iteration at most: a burst of expiries waits. */
 #define FT_AGE_BUDGET 256
 
-/* Offline nothing may be lost: a full ring is waited for (the control lcore
- * drains it). Live, a worker never waits: the item is dropped and counted. */
-static bool
-ring_put(struct ft_worker *w, struct rte_ring *r, void *obj, unsigned int size,
-	 enum ft_ctr dropped)
-{
-	while (rte_ring_sp_enqueue_elem(r, obj, size) != 0) {
-		if (!ft_app.offline) {
-			ft_stats_add(&w->stats, dropped, 1);
-			return false;
-		}
-		rte_pause();
-	}
-	return true;
-}
-
 uint64_t
 ft_track_flows_per_worker(const struct ft_app *app)
 {
@@ -109,18 +93,6 @@ live_now_ns(void)
 	return ft_app.wall_ns_at_start + (uint64_t)((double)dt * ft_app.ns_per_tsc);
 }
 
-/* A packet's time: the capture's (offline, from the pcap PMD's rx
- * timestamp) or the TSC's (live: a NIC or a replayed capture may stamp
- * packets with another clock, and ageing runs on the TSC). */
-static inline uint64_t
-pkt_time(const struct ft_worker *w, const struct rte_mbuf *m)
-{
-	if (ft_app.offline && ft_app.ts_dynfield >= 0 && (m->ol_flags & ft_app.ts_dynflag))
-		return *RTE_MBUF_DYNFIELD(m, ft_app.ts_dynfield, const uint64_t *) *
-		       ft_app.ts_to_ns;
-	return w->now_ns;
-}
-
 /* Records and events ------------------------------------------------------- */
 
 static void sig_close(struct ft_worker *w, struct ft_flow *f);
@@ -137,7 +109,7 @@ write_record(struct ft_worker *w, struct ft_flow *f, enum ft_tcp_end end)
 		return;
 	f->fflags |= FT_FLOW_F_RECORD_DONE;
 	ft_flow_record_fill(&rec, w->flows, f, end);
-	if (ring_put(w, w->records, &rec, sizeof(rec), FT_CTR_FLOWS_RECORDS_DROPPED))
+	if (ft_ring_put(w, w->records, &rec, sizeof(rec), FT_CTR_FLOWS_RECORDS_DROPPED))
 		ft_stats_add(&w->stats, FT_CTR_FLOWS_RECORDS, 1);
 }
 
@@ -172,7 +144,7 @@ emit_event(struct ft_worker *w, const struct ft_flow *f, unsigned int dir,
 	memcpy(ev.dst, resp, sizeof(ev.dst));
 	memcpy(ev.detail, a->detail, RTE_MIN(sizeof(ev.detail), sizeof(a->detail)));
 	ev.detail[sizeof(ev.detail) - 1] = '\0';
-	if (ring_put(w, w->events, &ev, sizeof(ev), FT_CTR_EVENTS_DROPPED))
+	if (ft_ring_put(w, w->events, &ev, sizeof(ev), FT_CTR_EVENTS_DROPPED))
 		ft_stats_add(&w->stats, FT_CTR_EVENTS_EMITTED, 1);
 }
 
@@ -192,7 +164,7 @@ observe(struct ft_worker *w, const struct ft_pkt *p, unsigned int dir, uint8_t k
 	o.port = server_sent ? p->sport : p->dport;
 	o.isn = isn;
 	memcpy(o.addr, server_sent ? p->src : p->dst, sizeof(o.addr));
-	ring_put(w, w->observe, &o, sizeof(o), FT_CTR_OBSERVATIONS_DROPPED);
+	ft_ring_put(w, w->observe, &o, sizeof(o), FT_CTR_OBSERVATIONS_DROPPED);
 }
 
 /* Payload signatures ------------------------------------------------------- */
@@ -239,7 +211,7 @@ on_sig_match(void *arg, const struct ft_sig_match *m)
 	memcpy(ev.dst, addr[1], sizeof(ev.dst));
 	/* Rules' messages fit: ft_sig_load() refuses longer ones. */
 	snprintf(ev.detail, sizeof(ev.detail), "%s", m->rule->msg);
-	if (ring_put(c->w, c->w->events, &ev, sizeof(ev), FT_CTR_EVENTS_DROPPED))
+	if (ft_ring_put(c->w, c->w->events, &ev, sizeof(ev), FT_CTR_EVENTS_DROPPED))
 		ft_stats_add(&c->w->stats, FT_CTR_EVENTS_EMITTED, 1);
 }
 
@@ -317,7 +289,7 @@ ladder_line(struct ft_worker *w, const struct ft_flow *f, unsigned int dir, cons
 	struct ft_ladder_line l;
 
 	ladder_fill(w, f, dir, p, now, &l);
-	ring_put(w, w->ladder, &l, sizeof(l), FT_CTR_EVENTS_DROPPED);
+	ft_ring_put(w, w->ladder, &l, sizeof(l), FT_CTR_EVENTS_DROPPED);
 }
 
 static bool
@@ -479,7 +451,7 @@ ft_track_burst(struct ft_worker *w, struct rte_mbuf **m, const struct ft_pkt *me
 	ft_flow_lookup_bulk(w->flows, kp, sigs, k, flows);
 	for (j = 0; j < k; j++) {
 		const struct ft_pkt *p = &meta[which[j]];
-		const uint64_t now = pkt_time(w, m[which[j]]);
+		const uint64_t now = ft_pkt_time(w, m[which[j]]);
 		struct ft_flow *f = flows[j];
 
 		if (now > w->now_ns)

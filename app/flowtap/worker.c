@@ -2,8 +2,12 @@
 /*
  * The worker pipeline, per burst:
  *   rx -> decode -> owner check (hand over through an SPSC ring when another
- *   worker owns the flow) -> [defragment: issue 4] -> track (track.c: flow
- *   lookup, TCP states, events, records) -> count -> transmit (inline) or free.
+ *   worker owns the flow; fragments are owned by their datagram's hash) ->
+ *   defragment (lib/defrag: a completed datagram is a new mbuf, tracked here
+ *   when this worker owns its flow, else handed over to the owner) -> track
+ *   (track.c: flow lookup, TCP states, events, records) -> count ->
+ *   transmit (inline) or free. A reassembled datagram was never received:
+ *   it is tracked and freed, never counted in packets.* nor transmitted.
  * Shared-nothing: a worker writes only its own struct ft_worker; it talks to
  * other cores only through single-producer single-consumer rings. No locks,
  * no atomic read-modify-write, no syscalls, no allocation here.
@@ -19,6 +23,34 @@
 
 /* How far ahead the decoder prefetches frame data. */
 #define FT_PREFETCH_AHEAD 3
+/* Datagrams expired per worker iteration at most. */
+#define FT_DEFRAG_AGE_BUDGET 256
+/* Nested waits for a reassembly buffer (inside serve_incoming(), which does
+ * not nest) before the datagram is given up: only two workers both waiting
+ * nested could otherwise spin for ever. */
+#define FT_WAIT_SPINS_MAX (1u << 22)
+
+/* Offline nothing may be lost: a full ring is waited for (the control lcore
+ * drains it). Live, a worker never waits: the item is dropped and counted. */
+bool
+ft_ring_put(struct ft_worker *w, struct rte_ring *r, void *obj, unsigned int size,
+	    enum ft_ctr dropped)
+{
+	while (rte_ring_sp_enqueue_elem(r, obj, size) != 0) {
+		if (!ft_app.offline) {
+			ft_stats_add(&w->stats, dropped, 1);
+			return false;
+		}
+		rte_pause();
+	}
+	return true;
+}
+
+static inline bool
+is_reassembled(const struct rte_mbuf *m)
+{
+	return (m->ol_flags & ft_app.reasm_flag) != 0;
+}
 
 /* Final-class counter of each decoder class (malformed: by reason instead). */
 static const enum ft_ctr class_ctr[FT_CLS_MAX] = {
@@ -44,6 +76,10 @@ finish(struct ft_worker *w, struct ft_burst *b, struct rte_mbuf *m)
 {
 	int peer = ft_app.peer[m->port];
 
+	/* Made here, never received: it is not forwarded. */
+	if (unlikely(is_reassembled(m)))
+		peer = -1;
+
 	if (peer >= 0) {
 		w->tx_buf[peer][w->tx_count[peer]++] = m;
 		if (w->tx_count[peer] == RTE_DIM(w->tx_buf[peer]))
@@ -65,7 +101,6 @@ burst_end(struct ft_worker *w, struct ft_burst *b)
 	for (c = 0; c < FT_CLS_MAX; c++)
 		if (b->cls[c] != 0 && class_ctr[c] != FT_CTR_MAX)
 			ft_stats_add(&w->stats, class_ctr[c], b->cls[c]);
-	ft_stats_add(&w->stats, FT_CTR_DEFRAG_FRAGMENTS, b->cls[FT_CLS_FRAGMENT]);
 	if (b->n_free != 0)
 		rte_pktmbuf_free_bulk(b->free, b->n_free);
 	b->n_free = 0;
@@ -77,18 +112,126 @@ decode_mbuf(struct rte_mbuf *m, struct ft_pkt *p)
 	ft_decode(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len, p);
 }
 
+/* Reassembled datagrams to other workers, in order: as many as their
+ * rings take now. */
+static void
+reasm_q_flush(struct ft_worker *w)
+{
+	uint32_t i, n = w->reasm_q_n;
+
+	for (i = 0; i < n; i++)
+		if (rte_ring_sp_enqueue(w->to[w->reasm_q_to[i]], w->reasm_q[i]) != 0)
+			break;
+	if (i == 0)
+		return;
+	ft_stats_add(&w->stats, FT_CTR_HANDOFF_OUT, i);
+	memmove(w->reasm_q, w->reasm_q + i, sizeof(w->reasm_q[0]) * (n - i));
+	memmove(w->reasm_q_to, w->reasm_q_to + i, sizeof(w->reasm_q_to[0]) * (n - i));
+	w->reasm_q_n = n - i;
+}
+
+static void serve_incoming(struct ft_worker *w);
+
+/* Outside any burst: offline, every reassembled datagram reaches its owner
+ * before the next packet is read (exactness); live, what does not fit now
+ * goes on the next iteration. */
+static void
+reasm_q_drain(struct ft_worker *w)
+{
+	reasm_q_flush(w);
+	while (ft_app.offline && w->reasm_q_n != 0) {
+		serve_incoming(w);
+		rte_pause();
+		reasm_q_flush(w);
+	}
+}
+
+/* A reassembled datagram for another worker's flow. Never waits (this may
+ * run inside serve_incoming()): the queue holds it meanwhile. */
+static void
+reasm_hand_over(struct ft_worker *w, unsigned int owner, struct rte_mbuf *m)
+{
+	if (w->reasm_q_n == 0 && rte_ring_sp_enqueue(w->to[owner], m) == 0) {
+		ft_stats_add(&w->stats, FT_CTR_HANDOFF_OUT, 1);
+		return;
+	}
+	/* Cannot overflow: the queue has a slot per reassembly buffer. */
+	w->reasm_q[w->reasm_q_n] = m;
+	w->reasm_q_to[w->reasm_q_n] = (uint16_t)owner;
+	w->reasm_q_n++;
+}
+
+/* The reassembly pool is empty (called by the defragmenter). Offline,
+ * wait for buffers to come back (exactness); live, give the datagram up. */
+bool
+ft_worker_wait_buffer(void *arg)
+{
+	struct ft_worker *w = arg;
+
+	if (!ft_app.offline)
+		return false;
+	reasm_q_flush(w);
+	if (!w->serving)
+		serve_incoming(w);
+	else if (++w->wait_spins > FT_WAIT_SPINS_MAX)
+		return false;
+	rte_pause();
+	return true;
+}
+
 /* Packets this worker owns: the rest of the pipeline (they are finished by
- * the caller, in arrival order). */
+ * the caller, in arrival order). Fragments go to the defragmenter; a
+ * datagram they complete is tracked in their place when this worker owns
+ * its flow, else handed over. */
 static void
 process_owned(struct ft_worker *w, struct ft_burst *b, struct rte_mbuf **m,
 	      const struct ft_pkt *meta, unsigned int n)
 {
-	unsigned int i;
+	struct rte_mbuf *tm[FT_MAX_BURST], *made[FT_MAX_BURST];
+	struct ft_pkt tmeta[FT_MAX_BURST];
+	unsigned int i, k = 0, n_made = 0, n_frag = 0;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (unlikely(is_reassembled(m[i])))
+			continue; /* counted when its fragments were */
 		b->cls[meta[i].cls]++;
-	/* Defragmentation plugs in here (issue 4). */
-	ft_track_burst(w, m, meta, n);
+	}
+	n_frag = b->cls[FT_CLS_FRAGMENT];
+	if (likely(n_frag == 0)) {
+		ft_track_burst(w, m, meta, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *r;
+		unsigned int owner;
+
+		if (meta[i].cls != FT_CLS_FRAGMENT) {
+			tm[k] = m[i];
+			tmeta[k++] = meta[i];
+			continue;
+		}
+		r = ft_defrag_add(w->defrag, m[i], &meta[i], ft_pkt_time(w, m[i]));
+		if (r == NULL)
+			continue;
+		decode_mbuf(r, &tmeta[k]);
+		if (tmeta[k].cls > FT_CLS_OTHER_IP) {
+			/* Malformed inside, or fragmented again: nothing to track. */
+			ft_stats_add(&w->stats, FT_CTR_DEFRAG_UNDECODABLE, 1);
+			rte_pktmbuf_free(r);
+			continue;
+		}
+		owner = ft_decode_owner(tmeta[k].hash, ft_app.n_workers);
+		if (owner != w->idx) {
+			reasm_hand_over(w, owner, r);
+			continue;
+		}
+		tm[k++] = r;
+		made[n_made++] = r;
+	}
+	if (k != 0)
+		ft_track_burst(w, tm, tmeta, k);
+	for (i = 0; i < n_made; i++)
+		rte_pktmbuf_free(made[i]);
 }
 
 static inline void
@@ -105,7 +248,9 @@ static void handoff_burst(struct ft_worker *w, struct rte_mbuf **pkts, unsigned 
 /*
  * Serve this worker's own incoming rings once. Called while it waits for room
  * in another worker's ring (lossless mode), so two workers waiting on each
- * other both make progress. Handed-over packets never block in turn.
+ * other both make progress. Handed-over packets never block in turn (a
+ * datagram they complete waits in the reassembled queue), and this does not
+ * nest.
  */
 static void
 serve_incoming(struct ft_worker *w)
@@ -113,6 +258,9 @@ serve_incoming(struct ft_worker *w)
 	struct rte_mbuf *pkts[FT_MAX_BURST];
 	unsigned int i, n;
 
+	if (w->serving)
+		return;
+	w->serving = true;
 	for (i = 0; i < ft_app.n_workers; i++) {
 		if (w->from[i] == NULL)
 			continue;
@@ -120,6 +268,7 @@ serve_incoming(struct ft_worker *w)
 		if (n != 0)
 			handoff_burst(w, pkts, n);
 	}
+	w->serving = false;
 }
 
 static void
@@ -245,6 +394,9 @@ ft_worker_main(void *arg)
 
 		if (unlikely(state == FT_STOP))
 			break;
+		w->wait_spins = 0;
+		if (unlikely(w->reasm_q_n != 0))
+			reasm_q_drain(w);
 		if (likely(state == FT_RUN)) {
 			for (i = 0; i < w->n_rxq; i++) {
 				uint16_t n = rte_eth_rx_burst(w->rxq[i].port, w->rxq[i].queue, pkts, burst);
@@ -266,6 +418,7 @@ ft_worker_main(void *arg)
 		work += ft_tx_serve_proxied(w);
 		ft_tx_flush_all(w);
 		ft_track_age(w);
+		ft_defrag_age(w->defrag, w->now_ns, FT_DEFRAG_AGE_BUDGET);
 		ft_requests_serve(w);
 		if (work != 0)
 			ft_stats_set(&w->stats, FT_CTR_BUSY_ITERATIONS, ++busy);
@@ -274,6 +427,8 @@ ft_worker_main(void *arg)
 		__atomic_store_n(&w->stats.ctr[FT_CTR_ITERATIONS], ++iterations, __ATOMIC_RELEASE);
 	}
 	ft_tx_flush_all(w);
+	/* Datagrams still in reassembly go (defrag.dropped.exit, no event). */
+	ft_defrag_flush(w->defrag);
 	/* Every connection still open gets its record ("exit"); the control
 	 * lcore drains the record ring meanwhile. */
 	ft_track_flush(w);
@@ -341,7 +496,8 @@ ft_workers_create(struct ft_app *app)
 			if (w->ladder == NULL)
 				return -1;
 		}
-		if (ft_track_create(app, w) < 0 || ft_requests_create(app, w) < 0)
+		if (ft_track_create(app, w) < 0 || ft_defrag_setup(app, w) < 0 ||
+		    ft_requests_create(app, w) < 0)
 			return -1;
 		for (j = 0; j < n; j++) {
 			struct rte_ring *r;
@@ -386,7 +542,14 @@ ft_workers_free(struct ft_app *app)
 		ft_requests_free(w);
 		ft_tx_free(w);
 		ft_track_free(w);
-		rte_free(w);
+	}
+	/* Last: the rings above may have held reassembled datagrams of any
+	 * worker's pool. */
+	for (i = 0; i < app->n_workers; i++) {
+		if (app->workers[i] == NULL)
+			continue;
+		ft_defrag_teardown(app->workers[i]);
+		rte_free(app->workers[i]);
 		app->workers[i] = NULL;
 	}
 }

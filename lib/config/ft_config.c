@@ -14,6 +14,7 @@
 #include <rte_cfgfile.h>
 
 #include "ft_config.h"
+#include "ft_defrag.h"
 
 /* The one origin name for --set, so every caller's errors read alike. */
 #define FT_ORIGIN_CMDLINE "command line"
@@ -38,6 +39,7 @@ enum ft_key_type {
 	FT_KEY_MODE,   /* enum ft_mode */
 	FT_KEY_STR,    /* char[FT_CONFIG_STR_LEN] */
 	FT_KEY_PAIRS,  /* char[FT_CONFIG_STR_LEN], "auto" or "A-B,C-D" */
+	FT_KEY_POLICY, /* uint32_t enum ft_defrag_policy, by name */
 };
 
 struct ft_config_key {
@@ -121,6 +123,19 @@ static const struct ft_config_key ft_config_keys[] = {
 	  "track connections first seen after their handshake" },
 	{ "tcp", "segment_cache", FT_KEY_POW2, FT_OFF(segment_cache), 1024, 16777216, "32768",
 	  "recent segments remembered per worker to compare retransmissions" },
+
+	{ "defrag", "max_datagrams", FT_KEY_UINT, FT_OFF(defrag_max_datagrams), 16, 16777216, "4096",
+	  "datagrams in reassembly per worker (oldest evicted beyond)" },
+	{ "defrag", "max_fragments", FT_KEY_UINT, FT_OFF(defrag_max_fragments), 1,
+	  FT_DEFRAG_MAX_FRAGMENTS, "64", "fragments of one datagram (more: dropped, frag_too_many)" },
+	{ "defrag", "max_held", FT_KEY_UINT, FT_OFF(defrag_max_held), 16, 16777216, "8192",
+	  "fragments (mbufs) held per worker (oldest datagrams evicted beyond)" },
+	{ "defrag", "max_size", FT_KEY_UINT, FT_OFF(defrag_max_size), 68, FT_DEFRAG_MAX_SIZE, "65535",
+	  "largest reassembled datagram: IPv4 total / IPv6 payload length" },
+	{ "defrag", "timeout", FT_KEY_UINT, FT_OFF(defrag_timeout), 1, 3600, "30",
+	  "seconds from a datagram's first fragment to its expiry" },
+	{ "defrag", "policy", FT_KEY_POLICY, FT_OFF(defrag_policy), 0, 0, "linux",
+	  "overlapping bytes: first, last, bsd, linux or windows" },
 
 	{ "detect", "max_hosts", FT_KEY_UINT, FT_OFF(detect_max_hosts), 64, 16777216, "65536",
 	  "servers and destinations the cross-flow detectors follow" },
@@ -445,6 +460,15 @@ ft_key_set(struct ft_config *c, const struct ft_config_key *k, const char *origi
 			return -1;
 		}
 		return 0;
+	case FT_KEY_POLICY:
+		if (ft_defrag_policy_by_name(value) >= FT_DEFRAG_POLICY_MAX) {
+			ft_key_err(err, errlen, origin, k,
+				   "%s must be first, last, bsd, linux or windows",
+				   ft_echo(echo, sizeof(echo), value));
+			return -1;
+		}
+		*(uint32_t *)field = ft_defrag_policy_by_name(value);
+		return 0;
 	case FT_KEY_STR:
 	case FT_KEY_PAIRS:
 		if (strlen(value) > FT_CONFIG_STR_LEN - 1) {
@@ -490,6 +514,9 @@ ft_key_format(const struct ft_config *c, const struct ft_config_key *k,
 		return;
 	case FT_KEY_MODE:
 		snprintf(buf, len, "%s", ft_mode_name(*(const enum ft_mode *)field));
+		return;
+	case FT_KEY_POLICY:
+		snprintf(buf, len, "%s", ft_defrag_policy_name(*(const uint32_t *)field));
 		return;
 	case FT_KEY_STR:
 	case FT_KEY_PAIRS:

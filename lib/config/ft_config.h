@@ -81,6 +81,14 @@ struct ft_config {
 	bool midstream;                    /**< midstream: track connections picked up mid-stream */
 	uint32_t segment_cache;            /**< segment_cache: recent segments per worker */
 
+	/* [defrag] */
+	uint32_t defrag_max_datagrams;     /**< max_datagrams: datagrams in reassembly per worker */
+	uint32_t defrag_max_fragments;     /**< max_fragments: fragments per datagram */
+	uint32_t defrag_max_held;          /**< max_held: fragments held per worker */
+	uint32_t defrag_max_size;          /**< max_size: largest reassembled datagram, bytes */
+	uint32_t defrag_timeout;           /**< timeout: s from a datagram's first fragment */
+	uint32_t defrag_policy;            /**< policy: enum ft_defrag_policy (first|last|bsd|linux|windows) */
+
 	/* [detect] */
 	uint32_t detect_max_hosts;         /**< max_hosts: hosts the detectors follow */
 	uint32_t isn_samples;              /**< isn_samples: ISNs per server judged */

@@ -358,6 +358,51 @@ ft_cmd_signatures(const char *cmd __rte_unused, const char *params, struct rte_t
 	return 0;
 }
 
+/* ---- /flowtap/defrag ---- */
+
+static void
+ft_control_defrag_visit(const char *dotted_key, const char *value, void *arg)
+{
+	/* The [defrag] keys: "defrag.max_held" -> "config.max_held". */
+	if (strncmp(dotted_key, "defrag.", 7) == 0) {
+		char path[FT_TEL_PATH_LEN];
+
+		snprintf(path, sizeof(path), "config.%s", dotted_key + 7);
+		ft_tel_put_str(arg, path, value);
+	}
+}
+
+static int
+ft_cmd_defrag(const char *cmd __rte_unused, const char *params __rte_unused,
+	      struct rte_tel_data *d)
+{
+	const struct ft_control_view *view = ft_ctl_get_view();
+	struct ft_tel_tree t;
+	struct ft_stats sum;
+	unsigned int i;
+
+	if (view == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	ft_tel_tree_init(&t, d);
+	ft_ctl_sum_stats(view, &sum);
+	/* defrag.* as in /flowtap/stats, the frag_* anomalies, the limits. */
+	for (i = 0; i < FT_CTR_MAX; i++)
+		if (strncmp(ft_ctr_path(i), "defrag.", 7) == 0)
+			ft_tel_put_u64(&t, ft_ctr_path(i), sum.ctr[i]);
+	for (i = 0; i < FT_EV_MAX; i++)
+		if (strncmp(ft_event_name(i), "frag_", 5) == 0) {
+			char path[FT_TEL_PATH_LEN];
+
+			snprintf(path, sizeof(path), "anomalies.%s", ft_event_name(i));
+			ft_tel_put_u64(&t, path, sum.anomaly[i]);
+		}
+	if (view->cfg != NULL)
+		ft_config_foreach(view->cfg, ft_control_defrag_visit, &t);
+	ft_tel_report(t.n_failed, "/flowtap/defrag");
+	return 0;
+}
+
 /* ---- registration ---- */
 
 /* Help texts: telemetry refuses 64 characters or more. */
@@ -374,6 +419,8 @@ static const struct {
 	  "flowtap workers: lcore, NUMA, queues, counters. No parameters" },
 	{ "/flowtap/config", ft_cmd_config,
 	  "flowtap configuration, every key. No parameters" },
+	{ "/flowtap/defrag", ft_cmd_defrag,
+	  "Defragmentation: counters, frag anomalies, limits. No parameters" },
 	{ "/flowtap/flows", ft_cmd_flows,
 	  "TCP connections. Params: addr=A,port=N,state=S,limit=N,from=C" },
 	{ "/flowtap/flow", ft_cmd_flow,

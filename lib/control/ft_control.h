@@ -21,6 +21,9 @@
  *   /flowtap/workers  one dictionary per worker: lcore, socket, its
  *                     (port, queue) pairs, remote_numa, rx, handoff counters
  *   /flowtap/config   every configuration key with its current value
+ *   /flowtap/defrag   the defrag.* counters summed over workers, the frag_*
+ *                     anomaly counts, and the [defrag] limits and policy
+ *                     (config.<key>)
  *   /flowtap/flows[,addr=A][,port=N][,state=S][,limit=N][,from=C]
  *                     TCP connections, netstat-like (answered by the workers)
  *   /flowtap/flow,A:P-B:P[,vlan=V[.V]]

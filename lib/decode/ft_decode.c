@@ -473,8 +473,12 @@ ft_decode(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ft_pkt 
 		return ft_malformed(p, why);
 
 	if (p->cls == FT_CLS_FRAGMENT) {
-		/* Only the 3-tuple + id is common to all fragments of a datagram. */
-		p->hash = ft_decode_sym_hash(p->src, 0, p->dst, 0, p->frag.next_proto, p->frag.id);
+		/* Only the 3-tuple + id is common to all fragments of a datagram;
+		 * IPv6 identifies it by addresses and id alone (RFC 8200 4.5), so
+		 * that fragments that disagree on the next header meet (and are
+		 * told apart as inconsistent) in one defragmenter. */
+		p->hash = ft_decode_sym_hash(p->src, 0, p->dst, 0,
+					     p->ip_ver == 4 ? p->frag.next_proto : 0, p->frag.id);
 		return FT_CLS_FRAGMENT;
 	}
 

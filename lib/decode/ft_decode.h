@@ -167,7 +167,7 @@ enum ft_pkt_class ft_decode(const uint8_t *data, uint32_t caplen, uint32_t wirel
 /**
  * Symmetric hash of a 5-tuple (plus VLANs): equal for (a,ap,b,bp) and
  * (b,bp,a,ap). ft_decode() stores it in ft_pkt.hash for TCP/UDP/ICMP/other
- * IP; for fragments it hashes addresses, protocol and identification, so all
+ * IP; for fragments it hashes addresses, protocol (IPv4 only) and identification, so all
  * fragments of a datagram (but not the reassembled segment) share it.
  */
 uint32_t ft_decode_sym_hash(const uint8_t *a, uint16_t ap, const uint8_t *b, uint16_t bp,

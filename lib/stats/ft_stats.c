@@ -129,19 +129,30 @@ void
 ft_stats_write_json_members_ext(FILE *f, const struct ft_stats *s, int indent,
 				ft_stats_group_fn extra, void *arg)
 {
-	const char *open_group = NULL;
-	size_t open_len = 0;
+	const char *open_group = NULL, *open_sub = NULL;
+	size_t open_len = 0, sub_len = 0;
 	unsigned int i;
 
 	for (i = 0; i < FT_CTR_MAX; i++) {
 		const char *path = ctr_paths[i];
 		size_t glen = group_len(path);
+		const char *rest = path + glen + 1;
+		/* A third level ("defrag.dropped.timeout"): a nested object. */
+		const char *dot = strchr(rest, '.');
+		size_t slen = dot != NULL ? (size_t)(dot - rest) : 0;
+		bool new_group;
 
 		/* Loop bookkeeping is internal; it is on /flowtap/workers. */
 		if (strncmp(path, "worker.", 7) == 0)
 			continue;
-		if (open_group == NULL || glen != open_len ||
-		    strncmp(path, open_group, glen) != 0) {
+		new_group = open_group == NULL || glen != open_len ||
+			    strncmp(path, open_group, glen) != 0;
+		if (open_sub != NULL &&
+		    (new_group || slen != sub_len || strncmp(rest, open_sub, slen) != 0)) {
+			fprintf(f, "\n%*s}", indent + 2, "");
+			open_sub = NULL;
+		}
+		if (new_group) {
 			if (open_group != NULL) {
 				close_group(f, s, open_group, open_len, indent, extra, arg);
 				fputs(",\n", f);
@@ -152,8 +163,18 @@ ft_stats_write_json_members_ext(FILE *f, const struct ft_stats *s, int indent,
 		} else {
 			fputs(",\n", f);
 		}
-		fprintf(f, "%*s\"%s\": %" PRIu64, indent + 2, "", path + glen + 1, s->ctr[i]);
+		if (dot != NULL && open_sub == NULL) {
+			fprintf(f, "%*s\"%.*s\": {\n", indent + 2, "", (int)slen, rest);
+			open_sub = rest;
+			sub_len = slen;
+		}
+		if (dot != NULL)
+			fprintf(f, "%*s\"%s\": %" PRIu64, indent + 4, "", dot + 1, s->ctr[i]);
+		else
+			fprintf(f, "%*s\"%s\": %" PRIu64, indent + 2, "", rest, s->ctr[i]);
 	}
+	if (open_sub != NULL)
+		fprintf(f, "\n%*s}", indent + 2, "");
 	if (open_group != NULL) {
 		close_group(f, s, open_group, open_len, indent, extra, arg);
 		fputs(",\n", f);

@@ -67,6 +67,23 @@ extern "C" {
 	X(FLOWS_RECORDS_DROPPED, "flows.records_dropped", 0)                  \
 	X(DEFRAG_FRAGMENTS, "defrag.fragments", 0)                            \
 	X(DEFRAG_REASSEMBLED, "defrag.reassembled", 0)                        \
+	X(DEFRAG_DATAGRAMS, "defrag.datagrams", 0)                            \
+	X(DEFRAG_FRAGMENTS_USED, "defrag.fragments_used", 0)                  \
+	X(DEFRAG_TIMEOUTS, "defrag.timeouts", 0)                              \
+	X(DEFRAG_OVERLAPS, "defrag.overlaps", 0)                              \
+	X(DEFRAG_OVERLAPS_DIFFERENT, "defrag.overlaps_different", 0)          \
+	X(DEFRAG_TABLE_FULL, "defrag.table_full", 0)                          \
+	X(DEFRAG_IN_FLIGHT, "defrag.in_flight", 0)                            \
+	X(DEFRAG_HELD, "defrag.held", 0)                                      \
+	X(DEFRAG_UNDECODABLE, "defrag.undecodable", 0)                        \
+	X(DEFRAG_DROPPED_TIMEOUT, "defrag.dropped.timeout", 0)                \
+	X(DEFRAG_DROPPED_EVICTED, "defrag.dropped.evicted", 0)                \
+	X(DEFRAG_DROPPED_TOO_MANY, "defrag.dropped.too_many", 0)              \
+	X(DEFRAG_DROPPED_OVERSIZE, "defrag.dropped.oversize", 0)              \
+	X(DEFRAG_DROPPED_INCONSISTENT, "defrag.dropped.inconsistent", 0)      \
+	X(DEFRAG_DROPPED_DEAD, "defrag.dropped.dead", 0)                      \
+	X(DEFRAG_DROPPED_NO_BUFFER, "defrag.dropped.no_buffer", 0)            \
+	X(DEFRAG_DROPPED_EXIT, "defrag.dropped.exit", 0)                      \
 	X(EVENTS_EMITTED, "events.emitted", 0)                                \
 	X(EVENTS_DROPPED, "events.dropped", 0)                                \
 	X(OBSERVATIONS_DROPPED, "events.observations_dropped", 0)             \

@@ -72,10 +72,12 @@ def write_seeds(name, where):
             for r in recs:
                 put(r[4][:MAX_LEN["decode"]])
         else:
-            # Whole captures, and each run of 8 frames (short inputs mutate well).
-            put(seq_seed(recs))
+            # Whole captures, and each run of 8 frames (short inputs mutate well);
+            # the defragmenter's inputs start with the policy byte.
+            pre = (lambda k: bytes([k % 5])) if name == "defrag" else (lambda k: b"")
+            put(pre(len(seen)) + seq_seed(recs))
             for i in range(0, len(recs), 8):
-                put(seq_seed(recs[i:i + 8]))
+                put(pre(len(seen)) + seq_seed(recs[i:i + 8]))
     return len(seen)
 
 

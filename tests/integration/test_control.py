@@ -30,7 +30,14 @@ START_TIMEOUT_S = 15
 EXIT_TIMEOUT_S = 10
 CTL_TIMEOUT_S = 10       # flowtap-ctl's own socket timeout is 2 s
 SOCKET_NAME = "dpdk_telemetry.v2"
-COMMANDS = ("/flowtap/stats", "/flowtap/ports", "/flowtap/workers", "/flowtap/config")
+COMMANDS = ("/flowtap/stats", "/flowtap/ports", "/flowtap/workers", "/flowtap/config",
+            "/flowtap/defrag")
+DEFRAG_COUNTERS = ("fragments", "reassembled", "datagrams", "fragments_used", "timeouts", "overlaps",
+                   "overlaps_different", "table_full", "in_flight", "held", "undecodable",
+                   "dropped.timeout", "dropped.evicted", "dropped.too_many", "dropped.oversize",
+                   "dropped.inconsistent", "dropped.dead", "dropped.no_buffer", "dropped.exit")
+DEFRAG_CONFIG = {"max_datagrams": "4096", "max_fragments": "64", "max_held": "8192",
+                 "max_size": "65535", "timeout": "30", "policy": "linux"}
 # Final classes of the accounting identity (lib/stats/ft_stats.h).
 FINAL_CLASSES = ("packets.tcp", "packets.udp", "packets.icmp", "packets.other_ip",
                  "packets.non_ip", "packets.fragment", "packets.handoff_full",
@@ -172,6 +179,24 @@ def check_config():
         ln.split() == ["general.mode", "=", "passive"] for ln in table.stdout.splitlines()),
         why(table))
     return config
+
+
+def check_defrag():
+    """/flowtap/defrag: every defrag.* counter, the frag_* anomalies, the limits."""
+    d, p = ctl_json("defrag")
+    if not t.check("defrag: answers", isinstance(d, dict), why(p)):
+        return
+    missing = [k for k in DEFRAG_COUNTERS if not isinstance(dig(d, "defrag." + k, None), int)]
+    t.check("defrag: every defrag.* counter", not missing, "missing %s in %r" % (missing, d))
+    t.eq("defrag: no fragment on net_null", dig(d, "defrag.fragments", None), 0)
+    frag = sorted((d.get("anomalies") or {}).keys())
+    t.eq("defrag: the frag_* anomalies", frag,
+         sorted(["frag_overlap", "frag_tiny_first", "frag_oversize", "frag_df_set", "frag_too_many",
+                 "frag_timeout", "frag_inconsistent"]))
+    t.eq("defrag: limits and policy", d.get("config"), DEFRAG_CONFIG)
+    table = ctl("--prefix", PREFIX, "defrag")
+    t.check("defrag table: 'config.policy  linux'", table.returncode == 0 and any(
+        ln.split() == ["config.policy", "linux"] for ln in table.stdout.splitlines()), why(table))
 
 
 def check_telemetry_script():
@@ -372,6 +397,7 @@ def main():
             return
         check_stats(stats)
         config = check_config()
+        check_defrag()
         stats = check_growth_and_accounting(stats, config)
         check_ports()
         check_workers()

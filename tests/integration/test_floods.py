@@ -7,11 +7,12 @@ one-packet UDP flows, all far beyond the configured tables.
 Offline (1 and 3 workers, flows.max 1024 per worker): every frame accounted,
 every mbuf home, the connection's record exact (both states, packets, bytes,
 ISNs, ended by its FIN: no blind RST ended it), every blind RST counted as
-rst_out_of_window, and counters saying what was shed (flows.evicted).
+rst_out_of_window, and counters saying what was shed (flows.evicted,
+defrag.table_full, every fragment in a defrag.dropped reason).
 
 Live (the capture replayed endlessly through net_pcap, infinite_rx): the
-control socket answers every query within 2 s, the flow table never holds
-more than its bound, DPDK's heap does not grow with the flows
+control socket answers every query within 2 s, the flow table and the
+defragmenter never hold more than their bounds, DPDK's heap does not grow with the flows
 (/eal/heap_info), and SIGINT ends it with exact accounting.
 """
 
@@ -31,14 +32,16 @@ import ftlib  # noqa: E402
 c = ftlib.checker("floods: SYN, RST, fragments, one-packet flows")
 dig = ftlib.dig
 MAX_FLOWS = 1024
+MAX_DATAGRAMS, MAX_HELD = 128, 256
+LIMITS = ["--set", "flows.max=%d" % MAX_FLOWS, "--set", "defrag.max_datagrams=%d" % MAX_DATAGRAMS,
+          "--set", "defrag.max_held=%d" % MAX_HELD]
 
 
 def offline(pcap, truth, tmp, workers):
     tag = "offline/w%d" % workers
     st_path, fl_path = os.path.join(tmp, "s%d.json" % workers), os.path.join(tmp, "f%d.json" % workers)
-    r = ftlib.run_flowtap(["--pcap", pcap, "--workers", str(workers), "--quiet",
-                           "--set", "flows.max=%d" % MAX_FLOWS,
-                           "--stats-json", st_path, "--flow-log", fl_path])
+    r = ftlib.run_flowtap(["--pcap", pcap, "--workers", str(workers), "--quiet"] + LIMITS +
+                          ["--stats-json", st_path, "--flow-log", fl_path])
     if not c.check("%s: exit 0" % tag, r.rc == 0, r.brief()):
         return
     st = ftlib.load_json(st_path)
@@ -49,6 +52,14 @@ def offline(pcap, truth, tmp, workers):
     c.check("%s: mempools_ok" % tag, st.get("mempools_ok") is True, st.get("mempools"))
     c.check("%s: flows.evicted > 0 (the SYN flood was shed)" % tag, dig(st, "flows.evicted", 0) > 0,
             dig(st, "flows.evicted", None))
+    frags = truth["kinds"]["frag"]
+    c.eq("%s: defrag.fragments" % tag, dig(st, "defrag.fragments"), frags)
+    c.eq("%s: defrag.datagrams (each a datagram of its own)" % tag, dig(st, "defrag.datagrams"), frags)
+    c.check("%s: defrag.table_full > 0 (the fragment flood was shed)" % tag,
+            dig(st, "defrag.table_full", 0) > 0, dig(st, "defrag.table_full", None))
+    dropped = sum((dig(st, "defrag.dropped", {}) or {}).values())
+    c.eq("%s: every fragment dropped by a named reason (none completes)" % tag,
+         (dig(st, "defrag.fragments_used"), dropped, dig(st, "defrag.held")), (0, frags, 0))
     for name, n in truth["anomalies"].items():
         c.eq("%s: anomalies.%s" % (tag, name), dig(st, "anomalies." + name, 0), n)
     want = truth["conn"]
@@ -85,7 +96,7 @@ def live(pcap, tmp):
     st_path = os.path.join(tmp, "live.json")
     args = [ftlib.flowtap_path(), "-l", "0-1", "--no-huge", "-m", "512", "--no-pci",
             "--file-prefix", prefix, "--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap,
-            "--", "--mode", "passive", "--stats-json", st_path, "--set", "flows.max=%d" % MAX_FLOWS]
+            "--", "--mode", "passive", "--stats-json", st_path] + LIMITS
     proc = None
     try:
         with open(os.path.join(tmp, "live.err"), "w") as err:
@@ -99,6 +110,13 @@ def live(pcap, tmp):
                 time.sleep(0.3)
         if not c.check("live: telemetry socket up", tel is not None):
             return
+        # Sample once the workers run (the socket answers before every table exists).
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                if dig(tel.q("/flowtap/stats")["/flowtap/stats"], "packets.rx", 0) > 0:
+                    break
+            time.sleep(0.2)
         samples, slow, heap = [], [], []
         for i in range(12):
             t0 = time.monotonic()
@@ -122,6 +140,13 @@ def live(pcap, tmp):
         c.check("live: flows.active never above flows.max (%d)" % MAX_FLOWS,
                 max(active) <= MAX_FLOWS, active)
         c.check("live: flows.evicted grows (floods shed)", dig(samples[-1], "flows.evicted", 0) > 0)
+        inflight = [dig(s, "defrag.in_flight", 0) for s in samples]
+        held = [dig(s, "defrag.held", 0) for s in samples]
+        c.check("live: defrag.in_flight never above max_datagrams (%d)" % MAX_DATAGRAMS,
+                max(inflight) <= MAX_DATAGRAMS, inflight)
+        c.check("live: defrag.held never above max_held (%d)" % MAX_HELD, max(held) <= MAX_HELD, held)
+        c.check("live: defrag.table_full grows (fragment flood shed)",
+                dig(samples[-1], "defrag.table_full", 0) > 0)
         # Every table is allocated at start: tens of thousands of new flows
         # must not move DPDK's heap (a few KB of DPDK's own bookkeeping may).
         created = dig(samples[-1], "flows.created", 0) - dig(samples[0], "flows.created", 0)

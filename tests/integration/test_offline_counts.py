@@ -90,9 +90,12 @@ def exact(tag, st, truth, frames, nbytes):
     if isinstance(mal, dict):
         c.eq("%s: malformed.total == sum of reasons" % tag, mal.get("total"),
              sum(v for r, v in mal.items() if r != "total"))
-    c.eq("%s: defrag.fragments == packets.fragment (before defrag lands)" % tag,
+    c.eq("%s: defrag.fragments == packets.fragment" % tag,
          ftlib.dig(st, "defrag.fragments", None), ftlib.dig(st, "packets.fragment", None))
-    c.eq("%s: defrag.reassembled == 0 (before defrag lands)" % tag, ftlib.dig(st, "defrag.reassembled", None), 0)
+    c.eq("%s: defrag.reassembled == complete fragmented datagrams" % tag,
+         ftlib.dig(st, "defrag.reassembled", None), truth.get("fragmented_datagrams_complete", 0))
+    c.eq("%s: defrag.fragments_used == packets.fragment (every fragment completes its datagram)" % tag,
+         ftlib.dig(st, "defrag.fragments_used", None), ftlib.dig(st, "packets.fragment", None))
     c.eq("%s: packets.tx == 0 (passive)" % tag, ftlib.dig(st, "packets.tx", None), 0)
     c.eq("%s: packets.tx_failed == 0" % tag, ftlib.dig(st, "packets.tx_failed", None), 0)
     cap = st.get("capture")

@@ -19,12 +19,13 @@
 #include <rte_mbuf.h>
 
 #include "ft_config.h"
+#include "ft_defrag.h"
 #include "ft_unit.h"
 
 /* The [ports] mbuf_size default is documented as DPDK's default. */
 _Static_assert(RTE_MBUF_DEFAULT_BUF_SIZE == 2176, "mbuf_size default drifted");
 
-#define NB_KEYS 43
+#define NB_KEYS 49
 
 static char conf_path[PATH_MAX];
 
@@ -181,6 +182,13 @@ test_defaults(void)
 	checkf("defaults: [events]",
 	       c.event_ring == 4096 && c.recent_events == 1024 && !c.every_occurrence,
 	       "ring %u recent %u every %d", c.event_ring, c.recent_events, c.every_occurrence);
+	checkf("defaults: [defrag]",
+	       c.defrag_max_datagrams == 4096 && c.defrag_max_fragments == 64 &&
+		       c.defrag_max_held == 8192 && c.defrag_max_size == 65535 &&
+		       c.defrag_timeout == 30 && c.defrag_policy == FT_DEFRAG_LINUX,
+	       "datagrams %u fragments %u held %u size %u timeout %u policy %u",
+	       c.defrag_max_datagrams, c.defrag_max_fragments, c.defrag_max_held, c.defrag_max_size,
+	       c.defrag_timeout, c.defrag_policy);
 	checkf("defaults: [output]",
 	       c.stats_json[0] == '\0' && c.events[0] == '\0' && c.flow_log[0] == '\0',
 	       "'%s' '%s' '%s'", c.stats_json, c.events, c.flow_log);
@@ -315,6 +323,20 @@ test_errors(void)
 			  "[control] socket_mode: '0800' is not an octal mode like 0600", false);
 	expect_load_error("error: octal out of range", "[control]\nsocket_mode = 01000\n",
 			  "[control] socket_mode: '01000' must be between 0000 and 0777", false);
+	expect_load_error("error: bad defrag policy", "[defrag]\npolicy = solaris\n",
+			  "[defrag] policy: 'solaris' must be first, last, bsd, linux or windows", false);
+	expect_load_error("error: defrag policy is lower case", "[defrag]\npolicy = Linux\n",
+			  "[defrag] policy: 'Linux' must be first, last, bsd, linux or windows", false);
+	expect_load_error("error: max_fragments above 255", "[defrag]\nmax_fragments = 256\n",
+			  "[defrag] max_fragments: '256' must be between 1 and 255", false);
+	expect_load_error("error: max_size above 65535", "[defrag]\nmax_size = 65536\n",
+			  "[defrag] max_size: '65536' must be between 68 and 65535", false);
+	expect_load_error("error: defrag timeout 0", "[defrag]\ntimeout = 0\n",
+			  "[defrag] timeout: '0' must be between 1 and 3600", false);
+	expect_load_error("error: max_datagrams not a number", "[defrag]\nmax_datagrams = lots\n",
+			  "[defrag] max_datagrams: 'lots' is not a number", false);
+	expect_load_error("error: max_held too small", "[defrag]\nmax_held = 8\n",
+			  "[defrag] max_held: '8' must be between 16 and 16777216", false);
 	expect_load_error("error: bad pairs (word)", "[ports]\npairs = some\n",
 			  "[ports] pairs: 'some' must be auto or a list like 0-1,2-3", false);
 	expect_load_error("error: bad pairs (hairpin port also paired)", "[ports]\npairs = 0-0,0-1\n",
@@ -429,6 +451,9 @@ test_set(void)
 	       "%d '%s' '%s'", ret, c.events, err);
 	ret = ft_config_set_dotted(&c, "general.mode=inline", err, sizeof(err));
 	checkf("set: mode", ret == 0 && c.mode == FT_MODE_INLINE, "%d '%s'", ret, err);
+	ret = ft_config_set_dotted(&c, "defrag.policy=windows", err, sizeof(err));
+	checkf("set: defrag.policy", ret == 0 && c.defrag_policy == FT_DEFRAG_WINDOWS, "%d '%s'", ret,
+	       err);
 	ret = ft_config_set_dotted(&c, "output.events=", err, sizeof(err));
 	checkf("set: empty string", ret == 0 && c.events[0] == '\0', "%d '%s'", ret, err);
 	ret = ft_config_set(&c, "x.conf", "events", "every_occurrence", "true", err, sizeof(err));

@@ -772,7 +772,7 @@ chk_frag6_first(const struct frame *f, const struct ft_pkt *p)
 	EXPECT(p->frag.id == 0x01020304 && p->frag.offset == 0 && p->frag.more == 1);
 	EXPECT(p->frag.frag_hdr_off == 48 && p->frag.next_proto == P_UDP && p->l4_proto == P_UDP);
 	EXPECT(p->l4_off == 14 + 56 && p->payload_off == 14 + 56 && p->payload_len == 1232);
-	EXPECT(p->sport == 0 && p->hash == ft_decode_sym_hash(A6, 0, B6, 0, P_UDP, 0x01020304));
+	EXPECT(p->sport == 0 && p->hash == ft_decode_sym_hash(A6, 0, B6, 0, 0, 0x01020304));
 	return NULL;
 }
 
@@ -792,7 +792,7 @@ chk_frag6_last(const struct frame *f, const struct ft_pkt *p)
 	EXPECT(p->frag.id == 0x01020304 && p->frag.offset == 1232 && p->frag.more == 0);
 	EXPECT(p->frag.frag_hdr_off == 40 && p->frag.next_proto == P_UDP && p->frag.df == 0);
 	EXPECT(p->l4_off == 14 + 48 && p->payload_len == 100);
-	EXPECT(p->hash == ft_decode_sym_hash(A6, 0, B6, 0, P_UDP, 0x01020304));
+	EXPECT(p->hash == ft_decode_sym_hash(A6, 0, B6, 0, 0, 0x01020304));
 	return NULL;
 }
 
