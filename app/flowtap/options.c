@@ -4,6 +4,7 @@
  * `flowtap --pcap FILE [options]`, for which flowtap builds its own EAL
  * arguments (DESIGN.md section 4).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -260,6 +261,36 @@ offline_memory_mb(const struct ft_app *app)
 	return (unsigned int)(128 + ((pool + tables) * 11 / 10 >> 20));
 }
 
+/* Free hugepages of any size: the EAL only says "Cannot get hugepage
+ * information" when there are none, so --hugepages checks first. */
+static bool
+hugepages_free(void)
+{
+	const char *dir = "/sys/kernel/mm/hugepages";
+	char path[PATH_MAX];
+	struct dirent *de;
+	bool some = false;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return false;
+	while (!some && (de = readdir(d)) != NULL) {
+		unsigned long n = 0;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/free_hugepages", dir, de->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		some = fscanf(f, "%lu", &n) == 1 && n > 0;
+		fclose(f);
+	}
+	closedir(d);
+	return some;
+}
+
 int
 ft_options_build_eal_args(struct ft_app *app, int argc, char **argv, int *eal_argc,
 			  char ***eal_argv)
@@ -278,6 +309,9 @@ ft_options_build_eal_args(struct ft_app *app, int argc, char **argv, int *eal_ar
 	if (strchr(app->opt.pcap_path, ',') != NULL)
 		return ft_fail("capture path '%s' contains ',' (a DPDK device argument separator): rename it",
 			       app->opt.pcap_path);
+	if (app->opt.hugepages && !hugepages_free())
+		return ft_fail("--hugepages: no free hugepages (reserve some first, e.g. "
+			       "echo 512 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)");
 	if (ncpu < 1)
 		ncpu = 1;
 	snprintf(mem, sizeof(mem), "%u", offline_memory_mb(app));
