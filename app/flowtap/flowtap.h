@@ -99,6 +99,7 @@ struct ft_options {
 	bool workers_set;          /* --workers given */
 	const char *ladder;        /* --ladder FILTER (offline) */
 	bool relative;             /* --relative: ladder numbers relative to the ISNs */
+	bool hugepages;            /* --hugepages: offline EAL on hugepages, not --no-huge */
 };
 
 /* The appliance. One instance, owned by main(). */
