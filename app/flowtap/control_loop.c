@@ -56,40 +56,61 @@ run_detectors(struct ft_app *app, const struct ft_obs *o)
 
 /*
  * Offline, the detectors judge a capture's observations in capture-time
- * order whatever the number of workers: each worker's ring is in its own
- * order, and the rings interleave by when the control lcore drains them. So
- * offline they are collected (at most one per frame) and fed sorted once the
- * workers are done: a capture gives the same events with 1 or 8 workers.
- * Live they are fed as they come.
+ * order whatever the number of workers. One worker's observations come in
+ * capture order: they are judged at once. With several, the rings interleave
+ * by when the control lcore drains them, so the observations are held (at
+ * most [detect] reorder of them, allocated once) and judged sorted once the
+ * workers are done; when the buffer fills, its older half is judged early
+ * (detect.reordered_early). Live they are judged as they come.
  */
 static struct {
 	struct ft_obs *v;
 	size_t n, cap;
-	bool failed;
 } obs_backlog;
+
+static int obs_cmp(const void *a, const void *b);
+
+static bool
+backlog_wanted(const struct ft_app *app)
+{
+	if (!app->offline || app->n_workers == 1)
+		return false;
+	if (obs_backlog.v == NULL) {
+		obs_backlog.v = malloc((size_t)app->cfg.detect_reorder * sizeof(*obs_backlog.v));
+		if (obs_backlog.v == NULL)
+			return false;
+		obs_backlog.cap = app->cfg.detect_reorder;
+	}
+	return true;
+}
+
+/* Judge the @p n oldest held observations, keep the rest. */
+static void
+backlog_judge(struct ft_app *app, size_t n)
+{
+	size_t i;
+
+	if (obs_backlog.n == 0)
+		return; /* nothing held (qsort must not get a null array) */
+	qsort(obs_backlog.v, obs_backlog.n, sizeof(obs_backlog.v[0]), obs_cmp);
+	for (i = 0; i < n; i++)
+		run_detectors(app, &obs_backlog.v[i]);
+	memmove(obs_backlog.v, obs_backlog.v + n, (obs_backlog.n - n) * sizeof(obs_backlog.v[0]));
+	obs_backlog.n -= n;
+}
 
 static void
 observe(struct ft_app *app, const struct ft_obs *o)
 {
-	if (app->offline && !obs_backlog.failed) {
-		if (obs_backlog.n == obs_backlog.cap) {
-			size_t cap = obs_backlog.cap ? obs_backlog.cap * 2 : 4096;
-			struct ft_obs *v = realloc(obs_backlog.v, cap * sizeof(*v));
-
-			if (v == NULL) {
-				fprintf(stderr, "flowtap: warning: no memory to order the detectors' "
-						"observations: fed as they come\n");
-				obs_backlog.failed = true;
-				run_detectors(app, o);
-				return;
-			}
-			obs_backlog.v = v;
-			obs_backlog.cap = cap;
-		}
-		obs_backlog.v[obs_backlog.n++] = *o;
+	if (!backlog_wanted(app)) {
+		run_detectors(app, o);
 		return;
 	}
-	run_detectors(app, o);
+	if (obs_backlog.n == obs_backlog.cap) {
+		ft_stats_add(&app->control_stats, FT_CTR_DETECT_REORDERED_EARLY, obs_backlog.n / 2);
+		backlog_judge(app, obs_backlog.n / 2);
+	}
+	obs_backlog.v[obs_backlog.n++] = *o;
 }
 
 /* Capture time first; the rest of the record breaks ties, so the order is total. */
@@ -106,18 +127,13 @@ obs_cmp(const void *a, const void *b)
 static void
 observe_backlog_flush(struct ft_app *app)
 {
-	size_t i;
-
-	if (obs_backlog.n == 0)
-		return; /* live, or nothing seen (qsort must not get a null array) */
-	qsort(obs_backlog.v, obs_backlog.n, sizeof(obs_backlog.v[0]), obs_cmp);
-	for (i = 0; i < obs_backlog.n; i++)
-		run_detectors(app, &obs_backlog.v[i]);
+	backlog_judge(app, obs_backlog.n);
 	free(obs_backlog.v);
 	memset(&obs_backlog, 0, sizeof(obs_backlog));
 }
 
-/* Take what one ring holds, in bursts, handing each item to @p fn. */
+/* Take what one ring holds, in bursts, handing each item to @p fn; adds the
+ * items taken to `drained`. */
 #define DRAIN_RING(ring, type, fn)                                                    \
 	do {                                                                          \
 		type items_[FT_EVENT_DRAIN_BURST];                                    \
@@ -127,14 +143,16 @@ observe_backlog_flush(struct ft_app *app)
 							    RTE_DIM(items_), NULL);   \
 			for (i_ = 0; i_ < n_; i_++)                                   \
 				fn;                                                   \
+			drained += n_;                                                \
 		} while (n_ == RTE_DIM(items_));                                      \
 	} while (0)
 
-/* Everything the workers sent: events, flow records, observations, ladder lines. */
-static void
+/* Everything the workers sent: events, flow records, observations, ladder
+ * lines. @return the items taken */
+static unsigned int
 drain_events(struct ft_app *app)
 {
-	unsigned int w;
+	unsigned int w, drained = 0;
 
 	for (w = 0; w < app->n_workers; w++) {
 		struct ft_worker *wk = app->workers[w];
@@ -150,6 +168,7 @@ drain_events(struct ft_app *app)
 			DRAIN_RING(wk->ladder, struct ft_ladder_line,
 				   ft_ladder_print(app, &items_[i_], stdout));
 	}
+	return drained;
 }
 
 static bool
@@ -247,8 +266,11 @@ ft_control_loop(struct ft_app *app)
 	for (;;) {
 		uint64_t now = rte_get_tsc_cycles();
 		int state = __atomic_load_n(&app->run_state, __ATOMIC_RELAXED);
+		/* Rings that had items are looked at again at once: a worker
+		 * waiting for room (offline) or dropping (live) must not wait for
+		 * the control lcore's nap. */
+		const unsigned int drained = drain_events(app);
 
-		drain_events(app);
 		if (state == FT_RUN) {
 			bool stop = ft_signal_received != 0;
 
@@ -280,7 +302,8 @@ ft_control_loop(struct ft_app *app)
 				break;
 			}
 		}
-		usleep(state == FT_RUN ? 1000 : 100);
+		if (drained == 0)
+			usleep(state == FT_RUN ? 1000 : 100);
 	}
 	/* The workers write the records of every open connection as they
 	 * leave: keep draining until they are all done. */

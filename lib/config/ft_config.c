@@ -145,6 +145,8 @@ static const struct ft_config_key ft_config_keys[] = {
 	  "half-open connections per second to one destination that make a syn_flood" },
 	{ "detect", "observe_ring", FT_KEY_POW2, FT_OFF(observe_ring), 64, 1048576, "4096",
 	  "slots of each worker's observation ring to the detectors" },
+	{ "detect", "reorder", FT_KEY_UINT, FT_OFF(detect_reorder), 1024, 67108864, "1048576",
+	  "offline, several workers: observations held to be judged in capture order" },
 
 	{ "signatures", "rules", FT_KEY_STR, FT_OFF(sig_rules), 0, 0, "",
 	  "payload signature rules file, empty for none (--signatures)" },
@@ -195,8 +197,8 @@ ft_err_sanitize(char *err)
 			*err = '?';
 }
 
-static void __attribute__((format(printf, 3, 4)))
-ft_err(char *err, size_t errlen, const char *fmt, ...)
+void
+ft_config_errorf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -556,13 +558,13 @@ ft_config_set(struct ft_config *c, const char *origin, const char *section,
 	if (value == NULL)
 		value = "";
 	if (section == NULL || !ft_section_known(section)) {
-		ft_err(err, errlen, "%s: unknown section [%s]", origin,
+		ft_config_errorf(err, errlen, "%s: unknown section [%s]", origin,
 		       section == NULL ? "" : section);
 		return -1;
 	}
 	k = key == NULL ? NULL : ft_key_find(section, key);
 	if (k == NULL) {
-		ft_err(err, errlen, "%s: [%s] unknown key '%s'", origin, section,
+		ft_config_errorf(err, errlen, "%s: [%s] unknown key '%s'", origin, section,
 		       key == NULL ? "" : key);
 		return -1;
 	}
@@ -583,7 +585,7 @@ ft_config_set_dotted(struct ft_config *c, const char *assignment, char *err, siz
 	/* The '.' must be in the name: values (paths) may hold dots too. */
 	dot = eq == NULL ? NULL : memchr(assignment, '.', (size_t)(eq - assignment));
 	if (eq == NULL || dot == NULL || dot == assignment || dot + 1 == eq) {
-		ft_err(err, errlen, "%s: --set expects section.key=value, got '%s'",
+		ft_config_errorf(err, errlen, "%s: --set expects section.key=value, got '%s'",
 		       FT_ORIGIN_CMDLINE, assignment);
 		return -1;
 	}
@@ -591,7 +593,7 @@ ft_config_set_dotted(struct ft_config *c, const char *assignment, char *err, siz
 	klen = (size_t)(eq - dot - 1);
 	/* No known name comes near CFG_NAME_LEN: a longer one is unknown. */
 	if (slen >= sizeof(section)) {
-		ft_err(err, errlen, "%s: unknown section [%.*s]", FT_ORIGIN_CMDLINE,
+		ft_config_errorf(err, errlen, "%s: unknown section [%.*s]", FT_ORIGIN_CMDLINE,
 		       (int)slen, assignment);
 		return -1;
 	}
@@ -599,10 +601,10 @@ ft_config_set_dotted(struct ft_config *c, const char *assignment, char *err, siz
 	section[slen] = '\0';
 	if (klen >= sizeof(key)) {
 		if (!ft_section_known(section))
-			ft_err(err, errlen, "%s: unknown section [%s]", FT_ORIGIN_CMDLINE,
+			ft_config_errorf(err, errlen, "%s: unknown section [%s]", FT_ORIGIN_CMDLINE,
 			       section);
 		else
-			ft_err(err, errlen, "%s: [%s] unknown key '%.*s'", FT_ORIGIN_CMDLINE,
+			ft_config_errorf(err, errlen, "%s: [%s] unknown key '%.*s'", FT_ORIGIN_CMDLINE,
 			       section, (int)klen, dot + 1);
 		return -1;
 	}
@@ -694,7 +696,7 @@ ft_config_scan(FILE *f, const char *path, char *err, size_t errlen)
 				for (p = val; (p = strstr(p, "\\;")) != NULL; p += 2)
 					vlen--;
 				if (vlen > FT_CONFIG_STR_LEN - 1) {
-					ft_err(err, errlen,
+					ft_config_errorf(err, errlen,
 					       "%s: [%s] %s: value longer than %d characters",
 					       path, section, key, FT_CONFIG_STR_LEN - 1);
 					ret = -1;
@@ -703,12 +705,12 @@ ft_config_scan(FILE *f, const char *path, char *err, size_t errlen)
 			}
 		}
 		if (problem == NULL && content > FT_CFG_LINE_MAX) {
-			ft_err(err, errlen,
+			ft_config_errorf(err, errlen,
 			       "%s: syntax error (not an INI file) at line %u: longer than %d characters",
 			       path, lineno, FT_CFG_LINE_MAX);
 			ret = -1;
 		} else if (problem != NULL) {
-			ft_err(err, errlen,
+			ft_config_errorf(err, errlen,
 			       "%s: syntax error (not an INI file) at line %u: %s",
 			       path, lineno, problem);
 			ret = -1;
@@ -716,7 +718,7 @@ ft_config_scan(FILE *f, const char *path, char *err, size_t errlen)
 	}
 	if (ret == 0 && ferror(f)) {
 		/* e.g. EISDIR: a directory opens but does not read. */
-		ft_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		ft_config_errorf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
 		ret = -1;
 	}
 	free(line);
@@ -740,7 +742,7 @@ ft_config_apply(struct ft_config *c, struct rte_cfgfile *cfg, const char *path,
 
 		nb = rte_cfgfile_section_num_entries_by_index(cfg, name, i);
 		if (!ft_section_known(name)) {
-			ft_err(err, errlen, "%s: unknown section [%s]", path, name);
+			ft_config_errorf(err, errlen, "%s: unknown section [%s]", path, name);
 			ret = -1;
 			break;
 		}
@@ -749,7 +751,7 @@ ft_config_apply(struct ft_config *c, struct rte_cfgfile *cfg, const char *path,
 		free(entries);
 		entries = calloc((size_t)nb, sizeof(*entries));
 		if (entries == NULL) {
-			ft_err(err, errlen, "%s: out of memory", path);
+			ft_config_errorf(err, errlen, "%s: out of memory", path);
 			ret = -1;
 			break;
 		}
@@ -771,12 +773,12 @@ ft_config_load(struct ft_config *c, const char *path, char *err, size_t errlen)
 	int ret;
 
 	if (path == NULL || path[0] == '\0') {
-		ft_err(err, errlen, "config: empty file name");
+		ft_config_errorf(err, errlen, "config: empty file name");
 		return -1;
 	}
 	f = fopen(path, "r");
 	if (f == NULL) {
-		ft_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		ft_config_errorf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
 		return -1;
 	}
 	ret = ft_config_scan(f, path, err, errlen);
@@ -789,7 +791,7 @@ ft_config_load(struct ft_config *c, const char *path, char *err, size_t errlen)
 	if (cfg == NULL) {
 		/* The scan passed, so the file changed under us or memory
 		 * ran out: say what rte_cfgfile says, without a line. */
-		ft_err(err, errlen, "%s: syntax error (not an INI file)", path);
+		ft_config_errorf(err, errlen, "%s: syntax error (not an INI file)", path);
 		return -1;
 	}
 	/* Work on a copy: a file that fails half-way changes nothing. */

@@ -94,6 +94,7 @@ struct ft_config {
 	uint32_t isn_samples;              /**< isn_samples: ISNs per server judged */
 	uint32_t syn_flood_rate;           /**< syn_flood_rate: half-open/s per destination */
 	uint32_t observe_ring;             /**< observe_ring: slots of each observation ring */
+	uint32_t detect_reorder;           /**< reorder: observations held for ordering (offline) */
 
 	/* [signatures] */
 	char sig_rules[FT_CONFIG_STR_LEN];  /**< rules: rules file, "" none (--signatures) */
@@ -154,6 +155,15 @@ void ft_config_foreach(const struct ft_config *c, ft_config_visit_fn fn, void *a
 
 /** Name of a mode: "passive" or "inline". */
 const char *ft_mode_name(enum ft_mode m);
+
+/**
+ * Format a start-up error into @p err (up to @p errlen bytes) as one line:
+ * control characters (a file's own bytes, a library's multi-line message)
+ * become '?'. Shared by every loader of a user's file (config, rules).
+ * A NULL @p err or a zero @p errlen does nothing.
+ */
+void ft_config_errorf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,7 @@
 #include <rte_malloc.h>
 #include <rte_per_lcore.h>
 
+#include "ft_config.h"
 #include "ft_sig.h"
 
 #define NIL UINT32_MAX
@@ -99,22 +100,6 @@ struct ft_sig_worker {
 };
 
 /* Rules file ---------------------------------------------------------------- */
-
-static void __attribute__((format(printf, 3, 4)))
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	/* One line whatever a rule or Hyperscan's message contains. */
-	for (; *err != '\0'; err++)
-		if (iscntrl((unsigned char)*err))
-			*err = '?';
-}
 
 static const char *
 skip_blanks(const char *s)
@@ -409,7 +394,7 @@ compile(struct ft_sig_set *s, const char *path, char *err, size_t errlen)
 	int rc = -1;
 
 	if (exprs == NULL || flags == NULL || ids == NULL) {
-		set_err(err, errlen, "%s: out of memory", path);
+		ft_config_errorf(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
 	for (i = 0; i < s->n_rules; i++) {
@@ -422,11 +407,11 @@ compile(struct ft_sig_set *s, const char *path, char *err, size_t errlen)
 	if (hs_compile_multi(exprs, flags, ids, s->n_rules, HS_MODE_STREAM, NULL, &s->db, &ce) !=
 	    HS_SUCCESS) {
 		if (ce != NULL && ce->expression >= 0 && (unsigned int)ce->expression < s->n_rules)
-			set_err(err, errlen, "%s:%u: pattern /%s/ rejected by Hyperscan: %s", path,
+			ft_config_errorf(err, errlen, "%s:%u: pattern /%s/ rejected by Hyperscan: %s", path,
 				s->rules[ce->expression].line, s->rules[ce->expression].pattern,
 				ce->message);
 		else
-			set_err(err, errlen, "%s: Hyperscan cannot compile the rules: %s", path,
+			ft_config_errorf(err, errlen, "%s: Hyperscan cannot compile the rules: %s", path,
 				ce != NULL ? ce->message : "unknown error");
 		hs_free_compile_error(ce);
 		s->db = NULL;
@@ -434,7 +419,7 @@ compile(struct ft_sig_set *s, const char *path, char *err, size_t errlen)
 	}
 	if (hs_stream_size(s->db, &s->stream_size) != HS_SUCCESS ||
 	    hs_alloc_scratch(s->db, &s->scratch) != HS_SUCCESS) {
-		set_err(err, errlen, "%s: Hyperscan cannot allocate its scratch space", path);
+		ft_config_errorf(err, errlen, "%s: Hyperscan cannot allocate its scratch space", path);
 		goto out;
 	}
 	rc = 0;
@@ -458,13 +443,13 @@ ft_sig_load(const char *path, bool every_match, struct ft_sig_set **out, char *e
 	*out = NULL;
 	f = fopen(path, "r");
 	if (f == NULL) {
-		set_err(err, errlen, "%s: cannot read the rules file: %s", path, strerror(errno));
+		ft_config_errorf(err, errlen, "%s: cannot read the rules file: %s", path, strerror(errno));
 		return -1;
 	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		fclose(f);
-		set_err(err, errlen, "%s: out of memory", path);
+		ft_config_errorf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	s->every_match = every_match;
@@ -479,29 +464,29 @@ ft_sig_load(const char *path, bool every_match, struct ft_sig_set **out, char *e
 			break;
 		lineno++;
 		if ((size_t)len != strlen(line)) {
-			set_err(err, errlen, "%s:%u: a NUL byte in the line", path, lineno);
+			ft_config_errorf(err, errlen, "%s:%u: a NUL byte in the line", path, lineno);
 			goto fail;
 		}
 		r = parse_line(line, &p, &why, why_buf, sizeof(why_buf));
 		if (r < 0) {
-			set_err(err, errlen, "%s:%u: %s", path, lineno, why);
+			ft_config_errorf(err, errlen, "%s:%u: %s", path, lineno, why);
 			goto fail;
 		}
 		if (r == 0)
 			continue;
 		for (i = 0; i < s->n_rules; i++)
 			if (s->rules[i].id == p.id) {
-				set_err(err, errlen, "%s:%u: duplicate ID %" PRIu32 " (first on line %u)",
+				ft_config_errorf(err, errlen, "%s:%u: duplicate ID %" PRIu32 " (first on line %u)",
 					path, lineno, p.id, s->rules[i].line);
 				goto fail;
 			}
 		if (rule_add(s, &cap, &p, lineno) < 0) {
-			set_err(err, errlen, "%s:%u: out of memory", path, lineno);
+			ft_config_errorf(err, errlen, "%s:%u: out of memory", path, lineno);
 			goto fail;
 		}
 	}
 	if (ferror(f)) {
-		set_err(err, errlen, "%s: read error: %s", path, strerror(errno));
+		ft_config_errorf(err, errlen, "%s: read error: %s", path, strerror(errno));
 		goto fail;
 	}
 	for (i = 0; i < s->n_rules; i++) {

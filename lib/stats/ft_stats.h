@@ -90,6 +90,7 @@ extern "C" {
 	X(DETECT_OBSERVATIONS, "detect.observations", 0)                      \
 	X(DETECT_HOSTS, "detect.hosts", 0)                                    \
 	X(DETECT_HOSTS_EVICTED, "detect.hosts_evicted", 0)                    \
+	X(DETECT_REORDERED_EARLY, "detect.reordered_early", 0)                \
 	X(SIG_RULES, "signatures.rules", 0)                                   \
 	X(SIG_FLOWS, "signatures.flows", 0)                                   \
 	X(SIG_BYTES, "signatures.bytes", 0)                                   \

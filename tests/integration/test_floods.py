@@ -60,6 +60,8 @@ def offline(pcap, truth, tmp, workers):
     dropped = sum((dig(st, "defrag.dropped", {}) or {}).values())
     c.eq("%s: every fragment dropped by a named reason (none completes)" % tag,
          (dig(st, "defrag.fragments_used"), dropped, dig(st, "defrag.held")), (0, frags, 0))
+    c.eq("%s: detect.reordered_early (every observation judged in capture order)" % tag,
+         dig(st, "detect.reordered_early"), 0)
     for name, n in truth["anomalies"].items():
         c.eq("%s: anomalies.%s" % (tag, name), dig(st, "anomalies." + name, 0), n)
     want = truth["conn"]
@@ -172,6 +174,18 @@ def main():
         pcap, truth = ftlib.gen("gen_floods").build(tmp)
         for w in (1, 3):
             offline(pcap, truth, tmp, w)
+        # A reorder buffer smaller than the flood's observations: bounded,
+        # counted, and the detectors still see the flood.
+        st_path = os.path.join(tmp, "small.json")
+        r = ftlib.run_flowtap(["--pcap", pcap, "--workers", "3", "--quiet", "--set", "detect.reorder=1024",
+                               "--stats-json", st_path] + LIMITS)
+        if c.check("reorder 1024, 3 workers: exit 0", r.rc == 0, r.brief()):
+            st = ftlib.load_json(st_path)
+            c.eq("reorder 1024: detect.observations (every SYN, SYN+ACK, handshake)",
+                 dig(st, "detect.observations"), truth["kinds"]["syn"] + 3)
+            c.check("reorder 1024: detect.reordered_early > 0 (judged early, counted)",
+                    dig(st, "detect.reordered_early", 0) > 0, dig(st, "detect.reordered_early", None))
+            c.eq("reorder 1024: anomalies.syn_flood", dig(st, "anomalies.syn_flood", 0), 1)
         live(pcap, tmp)
     ftlib.finish()
 
