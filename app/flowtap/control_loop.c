@@ -422,7 +422,7 @@ ft_write_stats_json(struct ft_app *app, FILE *f)
 	struct ft_stats s;
 
 	sum_stats(app, &s);
-	fprintf(f, "{\n  \"version\": \"0.1.0\",\n  \"mode\": \"%s\",\n", ft_mode_name(app->cfg.mode));
+	fprintf(f, "{\n  \"version\": \"" FT_VERSION "\",\n  \"mode\": \"%s\",\n", ft_mode_name(app->cfg.mode));
 	if (app->offline) {
 		uint64_t lost = ft_ports_rx_lost(app);
 

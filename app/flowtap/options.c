@@ -135,7 +135,7 @@ parse_app_args(int argc, char **argv, struct ft_app *app)
 			ft_usage(stdout);
 			exit(0);
 		} else if (c == OPT_VERSION) {
-			printf("flowtap 0.1.0 (DPDK %s)\n", rte_version());
+			printf("flowtap " FT_VERSION " (%s)\n", rte_version());
 			exit(0);
 		} else if (c == OPT_CONFIG) {
 			app->opt.config_path = optarg;

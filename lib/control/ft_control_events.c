@@ -106,6 +106,8 @@ event_fill(struct ft_tel_tree *t, const struct ft_event *ev)
 		ft_tel_put_u64(t, "sig_id", ev->sig_id);
 	memcpy(buf, ev->detail, sizeof(buf));
 	buf[sizeof(buf) - 1] = '\0';
+	if (buf[0] != '\0' && (ev->has & FT_EVF_SIG))
+		ft_tel_put_str(t, "msg", buf); /* as in the events file */
 	if (buf[0] != '\0')
 		ft_tel_put_str(t, "detail", buf);
 }

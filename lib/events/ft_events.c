@@ -126,6 +126,12 @@ ft_event_write_json(FILE *f, const struct ft_event *ev, ft_state_name_fn state_n
 		/* A worker filled it; never trust it to be terminated. */
 		memcpy(detail, ev->detail, sizeof(detail));
 		detail[sizeof(detail) - 1] = '\0';
+		/* A signature's message is its "msg" (issue 5); "detail" keeps
+		 * the catalogue's common key for readers of every event. */
+		if (ev->has & FT_EVF_SIG) {
+			fputs(",\"msg\":", f);
+			ft_json_str(f, detail);
+		}
 		fputs(",\"detail\":", f);
 		ft_json_str(f, detail);
 	}

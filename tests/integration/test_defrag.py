@@ -53,6 +53,8 @@ def run(tmp, name, workers, sets=()):
             with open(path) as f:
                 out.extend(json.loads(ln) for ln in f if ln.strip())
     c.check("%s: accounting_ok" % tag, st.get("accounting_ok") is True, repr(st.get("accounting_ok")))
+    c.check("%s: mempools_ok (every mbuf home, reassembly pools included)" % tag,
+            st.get("mempools_ok") is True, st.get("mempools"))
     dropped = sum(dig(st, "defrag.dropped." + k, 0) or 0 for k in DROP_REASONS)
     c.eq("%s: fragments == fragments_used + dropped.* + held" % tag, dig(st, "defrag.fragments", None),
          (dig(st, "defrag.fragments_used", 0) or 0) + dropped + (dig(st, "defrag.held", 0) or 0))

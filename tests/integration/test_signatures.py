@@ -7,7 +7,7 @@ default rules config/signatures.rules, and the canonical tests/data/smtp.pcap.
 
   - gen_sig.py reproduces the committed captures byte for byte;
   - each capture with 1 and 3 workers: exit 0, exactly the signature_match
-    events of the truth (sig_id, msg in detail, severity, the connection,
+    events of the truth (sig_id, msg (also in detail), severity, the connection,
     dir, seq or none for a match found at close, ts, states present), the
     signatures.* counters and by_rule exactly, anomalies.signature_match,
     accounting_ok, and the flow records of the matched connections listing
@@ -60,12 +60,14 @@ def run(tmp, pcap, extra, tag):
 
 def event_key(e):
     """What a signature_match event must say, in comparable form."""
-    return (e["sig_id"], e.get("detail", e.get("msg")), e["src"], e["sport"], e["dst"], e["dport"],
+    return (e["sig_id"], e.get("msg", e.get("detail")), e["src"], e["sport"], e["dst"], e["dport"],
             e["dir"], e.get("seq"), "%.6f" % float(e["ts"]) if not isinstance(e["ts"], str) else e["ts"])
 
 
 def check_events(name, events, want):
     sig = [e for e in events if e.get("event") == "signature_match"]
+    c.check(name + ": every signature_match has msg (and the same text in detail)",
+            all(e.get("msg") and e.get("msg") == e.get("detail") for e in sig), sig[:2])
     c.eq(name + ": signature_match events", sorted(event_key(e) for e in sig),
          sorted(event_key(e) for e in want))
     c.check(name + ": every event alert, tcp, both states, sig_id",
@@ -91,6 +93,7 @@ def scenario(tmp, name):
         c.eq(tag + ": anomalies.signature_match", ftlib.dig(stats, "anomalies.signature_match"),
              want["matches"])
         c.eq(tag + ": accounting_ok", stats.get("accounting_ok"), True)
+        c.eq(tag + ": mempools_ok", stats.get("mempools_ok"), True)
         c.eq(tag + ": one flow record per connection", len(recs), truth["tcp_flows"])
         matched = {(e["src"], e["sport"]) for e in truth["events"]}
         c.eq(tag + ": records listing signature_match are the matched connections",
