@@ -141,6 +141,15 @@ def run_flowtap(args, timeout=None, binary=None, stdin=subprocess.DEVNULL):
     return r
 
 
+def kill_group(proc):
+    """Kill a still running Popen started with start_new_session=True, and its
+    children (its process group), then reap it."""
+    if proc is not None and proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def remove_runtime_dir(prefix):
     """Remove the DPDK runtime directory of a file prefix; True when it existed."""
     found = False

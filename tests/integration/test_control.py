@@ -409,10 +409,7 @@ def main():
         last, _ = ctl_json("stats")
         stop(proc, dig(last or stats, "packets.rx"), stats_path, err_path)
     finally:
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        ftlib.kill_group(proc)
         shutil.rmtree(RUNDIR, ignore_errors=True)
         if os.environ.get("FT_KEEP"):
             print("kept %s" % tmp)

@@ -161,10 +161,7 @@ def live(pcap, tmp):
         c.check("live: accounting_ok", st.get("accounting_ok") is True)
         c.check("live: mempools_ok", st.get("mempools_ok") is True, st.get("mempools"))
     finally:
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        ftlib.kill_group(proc)
         shutil.rmtree(rundir, ignore_errors=True)
 
 
