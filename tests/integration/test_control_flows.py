@@ -498,13 +498,16 @@ def check_concurrent(live):
 
 
 def wait_rx(live, n, timeout=30):
+    """Wait until flowtap received n frames and every frame handed to another
+    worker was taken by it (handoff.in == handoff.out): a worker answers a
+    query only between bursts, so what it took is then tracked."""
     deadline = time.monotonic() + timeout
     rx = None
     while time.monotonic() < deadline:
         with contextlib.suppress(Exception):
             st = live.q("/flowtap/stats")
             rx = ftlib.dig(st, "packets.rx", None)
-            if rx == n:
+            if rx == n and ftlib.dig(st, "handoff.in", 0) == ftlib.dig(st, "handoff.out", 0):
                 return rx
         time.sleep(0.2)
     return rx
