@@ -68,20 +68,29 @@ static struct {
 	size_t n, cap;
 } obs_backlog;
 
-static int obs_cmp(const void *a, const void *b);
-
-static bool
-backlog_wanted(const struct ft_app *app)
+/* Allocated once at start-up when it is wanted (offline, several workers). */
+int
+ft_detect_backlog_setup(struct ft_app *app)
 {
 	if (!app->offline || app->n_workers == 1)
-		return false;
-	if (obs_backlog.v == NULL) {
-		obs_backlog.v = malloc((size_t)app->cfg.detect_reorder * sizeof(*obs_backlog.v));
-		if (obs_backlog.v == NULL)
-			return false;
-		obs_backlog.cap = app->cfg.detect_reorder;
-	}
-	return true;
+		return 0;
+	obs_backlog.v = malloc((size_t)app->cfg.detect_reorder * sizeof(*obs_backlog.v));
+	if (obs_backlog.v == NULL)
+		return ft_fail("cannot allocate the detectors' reorder buffer of %u observations "
+			       "(lower [detect] reorder)", app->cfg.detect_reorder);
+	obs_backlog.cap = app->cfg.detect_reorder;
+	return 0;
+}
+
+/* Capture time first; the rest of the record breaks ties, so the order is total. */
+static int
+obs_cmp(const void *a, const void *b)
+{
+	const struct ft_obs *x = a, *y = b;
+
+	if (x->ts_ns != y->ts_ns)
+		return x->ts_ns < y->ts_ns ? -1 : 1;
+	return memcmp(&x->kind, &y->kind, sizeof(*x) - offsetof(struct ft_obs, kind));
 }
 
 /* Judge the @p n oldest held observations, keep the rest. */
@@ -102,7 +111,7 @@ backlog_judge(struct ft_app *app, size_t n)
 static void
 observe(struct ft_app *app, const struct ft_obs *o)
 {
-	if (!backlog_wanted(app)) {
+	if (obs_backlog.v == NULL) {
 		run_detectors(app, o);
 		return;
 	}
@@ -111,17 +120,6 @@ observe(struct ft_app *app, const struct ft_obs *o)
 		backlog_judge(app, obs_backlog.n / 2);
 	}
 	obs_backlog.v[obs_backlog.n++] = *o;
-}
-
-/* Capture time first; the rest of the record breaks ties, so the order is total. */
-static int
-obs_cmp(const void *a, const void *b)
-{
-	const struct ft_obs *x = a, *y = b;
-
-	if (x->ts_ns != y->ts_ns)
-		return x->ts_ns < y->ts_ns ? -1 : 1;
-	return memcmp(&x->kind, &y->kind, sizeof(*x) - offsetof(struct ft_obs, kind));
 }
 
 static void

@@ -21,11 +21,9 @@
 static void
 defrag_event(void *arg, const struct ft_event *ev)
 {
-	struct ft_worker *w = arg;
-	struct ft_event copy = *ev;
+	struct ft_event copy = *ev; /* the ring takes a non-const object */
 
-	if (ft_ring_put(w, w->events, &copy, sizeof(copy), FT_CTR_EVENTS_DROPPED))
-		ft_stats_add(&w->stats, FT_CTR_EVENTS_EMITTED, 1);
+	ft_worker_emit(arg, &copy);
 }
 
 uint64_t

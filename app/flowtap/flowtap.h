@@ -184,6 +184,7 @@ void ft_tx_free(struct ft_worker *w);
 /* worker.c: shared by the stages */
 bool ft_ring_put(struct ft_worker *w, struct rte_ring *r, void *obj, unsigned int size,
 		 enum ft_ctr dropped);
+void ft_worker_emit(struct ft_worker *w, struct ft_event *ev);
 bool ft_worker_wait_buffer(void *arg);
 
 /* A packet's time: the capture's (offline, from the pcap PMD's rx
@@ -231,6 +232,7 @@ int ft_ladder_setup(struct ft_app *app);
 void ft_ladder_print(struct ft_app *app, const struct ft_ladder_line *l, FILE *out);
 
 /* control_loop.c */
+int ft_detect_backlog_setup(struct ft_app *app);
 int ft_control_loop(struct ft_app *app);
 int ft_write_stats_json(struct ft_app *app, FILE *f);
 void ft_print_summary(struct ft_app *app, FILE *f);

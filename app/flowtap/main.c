@@ -132,7 +132,7 @@ run(struct ft_app *app)
 	app->ns_per_tsc = 1e9 / (double)app->tsc_hz;
 	if (ft_ladder_setup(app) < 0 || setup_detectors(app) < 0)
 		return -1;
-	if (ft_workers_create(app) < 0 || ft_ports_setup(app) < 0 || ft_tx_setup(app) < 0 || open_outputs(app) < 0 ||
+	if (ft_workers_create(app) < 0 || ft_detect_backlog_setup(app) < 0 || ft_ports_setup(app) < 0 || ft_tx_setup(app) < 0 || open_outputs(app) < 0 ||
 	    register_control(app) < 0)
 		return -1;
 	ft_defrag_ports_ready(app);

@@ -144,8 +144,7 @@ emit_event(struct ft_worker *w, const struct ft_flow *f, unsigned int dir,
 	memcpy(ev.dst, resp, sizeof(ev.dst));
 	memcpy(ev.detail, a->detail, RTE_MIN(sizeof(ev.detail), sizeof(a->detail)));
 	ev.detail[sizeof(ev.detail) - 1] = '\0';
-	if (ft_ring_put(w, w->events, &ev, sizeof(ev), FT_CTR_EVENTS_DROPPED))
-		ft_stats_add(&w->stats, FT_CTR_EVENTS_EMITTED, 1);
+	ft_worker_emit(w, &ev);
 }
 
 static void
@@ -211,8 +210,7 @@ on_sig_match(void *arg, const struct ft_sig_match *m)
 	memcpy(ev.dst, addr[1], sizeof(ev.dst));
 	/* Rules' messages fit: ft_sig_load() refuses longer ones. */
 	snprintf(ev.detail, sizeof(ev.detail), "%s", m->rule->msg);
-	if (ft_ring_put(c->w, c->w->events, &ev, sizeof(ev), FT_CTR_EVENTS_DROPPED))
-		ft_stats_add(&c->w->stats, FT_CTR_EVENTS_EMITTED, 1);
+	ft_worker_emit(c->w, &ev);
 }
 
 /*

@@ -46,6 +46,15 @@ ft_ring_put(struct ft_worker *w, struct rte_ring *r, void *obj, unsigned int siz
 	return true;
 }
 
+/* An event of any stage (tracking, signatures, defragmentation) to the
+ * control lcore: events.emitted, or events.dropped when its ring is full. */
+void
+ft_worker_emit(struct ft_worker *w, struct ft_event *ev)
+{
+	if (ft_ring_put(w, w->events, ev, sizeof(*ev), FT_CTR_EVENTS_DROPPED))
+		ft_stats_add(&w->stats, FT_CTR_EVENTS_EMITTED, 1);
+}
+
 static inline bool
 is_reassembled(const struct rte_mbuf *m)
 {
