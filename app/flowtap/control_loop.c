@@ -260,6 +260,14 @@ ft_control_loop(struct ft_app *app)
 	uint64_t last_status = rte_get_tsc_cycles(), status_rx = 0;
 	uint64_t progress_rx = 0, progress_tsc = last_status;
 	uint64_t start = last_status;
+	/* Live, the control lcore may share a CPU with a worker (or with the
+	 * sender of a benchmark): it naps after each drain unless the rings
+	 * were filling (a quarter of the smallest, which a 1 ms nap leaves far
+	 * from full at any rate the workers can produce); a busy loop there
+	 * would take half the CPU from the worker it shares with. Offline it
+	 * naps only when there was nothing: a worker waits for room there. */
+	const unsigned int smallest_ring = RTE_MIN(app->cfg.event_ring, app->cfg.record_ring);
+	const unsigned int busy_mark = RTE_MIN(smallest_ring, app->cfg.observe_ring) / 4;
 
 	for (;;) {
 		uint64_t now = rte_get_tsc_cycles();
@@ -300,7 +308,7 @@ ft_control_loop(struct ft_app *app)
 				break;
 			}
 		}
-		if (drained == 0)
+		if (drained == 0 || (!app->offline && drained < busy_mark))
 			usleep(state == FT_RUN ? 1000 : 100);
 	}
 	/* The workers write the records of every open connection as they

@@ -128,6 +128,7 @@ struct ft_app {
 	volatile int run_state;             /* enum ft_run_state */
 	struct ft_control_view view;
 	uint64_t tsc_hz;
+	uint64_t tx_retry_tsc;              /* inline: [ports] tx_retry_us in TSC cycles */
 	uint64_t start_tsc;
 	uint64_t wall_ns_at_start;          /* live: TSC converted to wall-clock */
 	char file_prefix[64];               /* offline: ours, removed at exit */

@@ -181,6 +181,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	app->tsc_hz = rte_get_tsc_hz();
+	app->tx_retry_tsc = app->tsc_hz * app->cfg.tx_retry_us / 1000000;
 	app->ts_dynfield = -1;
 	/* DPDK 22.11's pcap PMD stores the capture time in microseconds. */
 	app->ts_to_ns = 1000;

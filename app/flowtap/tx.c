@@ -7,20 +7,40 @@
  * holding queue (index mod queues), which sends them with its own. A flow's
  * packets always take the same path, so per-flow order is kept.
  */
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_ring.h>
 
 #include "flowtap.h"
+
+/* A full tx queue is retried for [ports] tx_retry_us, like testpmd's "io
+ * retry": a peer that lost its CPU for a moment catches up without loss,
+ * while the NIC's rx ring absorbs what arrives meanwhile. Past the bound
+ * the rest is dropped and counted: a bump in the wire must not queue
+ * without bound. Busy-waits on the TSC: no syscall. */
+static uint16_t
+tx_retry(struct ft_worker *w, uint16_t port, struct rte_mbuf **m, uint16_t n, uint16_t sent)
+{
+	const uint64_t deadline = rte_get_tsc_cycles() + ft_app.tx_retry_tsc;
+	uint16_t first = sent;
+
+	while (sent < n && rte_get_tsc_cycles() < deadline) {
+		rte_pause();
+		sent += rte_eth_tx_burst(port, w->txq, m + sent, n - sent);
+	}
+	ft_stats_add(&w->stats, FT_CTR_TX_RETRIED, sent - first);
+	return sent;
+}
 
 static void
 tx_send(struct ft_worker *w, uint16_t port, struct rte_mbuf **m, uint16_t n)
 {
 	uint16_t sent = rte_eth_tx_burst(port, w->txq, m, n);
 
+	if (unlikely(sent < n) && ft_app.tx_retry_tsc != 0)
+		sent = tx_retry(w, port, m, n, sent);
 	ft_stats_add(&w->stats, FT_CTR_TX, sent);
 	if (unlikely(sent < n)) {
-		/* The wire is full: counted, never retried (a bump in the wire
-		 * must not queue without bound). */
 		ft_stats_add(&w->stats, FT_CTR_TX_FAILED, n - sent);
 		rte_pktmbuf_free_bulk(&m[sent], n - sent);
 	}

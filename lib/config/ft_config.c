@@ -83,6 +83,8 @@ static const struct ft_config_key ft_config_keys[] = {
 	  "rx queues per port, 0 = one per worker (at most what the device has)" },
 	{ "ports", "tx_queues", FT_KEY_UINT, FT_OFF(tx_queues), 0, 1024, "0",
 	  "inline: tx queues per port, 0 = one per worker (at most what the device has)" },
+	{ "ports", "tx_retry_us", FT_KEY_UINT, FT_OFF(tx_retry_us), 0, 100000, "64",
+	  "inline: microseconds a full tx queue is retried before frames are dropped" },
 	{ "ports", "pairs", FT_KEY_PAIRS, FT_OFF(pairs), 0, 0, "auto",
 	  "inline port pairs: auto (0-1, 2-3, ...) or a list like 0-1,2-3" },
 

@@ -54,6 +54,7 @@ struct ft_config {
 	bool rss;                          /**< rss = yes|no: spread over queues by RSS */
 	uint32_t rx_queues;                /**< rx_queues: per port, 0 = one per worker */
 	uint32_t tx_queues;                /**< tx_queues: per port (inline), 0 = one per worker */
+	uint32_t tx_retry_us;              /**< tx_retry_us: inline, how long a full tx queue is retried */
 	char pairs[FT_CONFIG_STR_LEN];     /**< pairs: inline port pairs "0-1,2-3" or "auto" */
 
 	/* [workers] */

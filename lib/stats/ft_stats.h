@@ -49,6 +49,7 @@ extern "C" {
 	X(HANDOFF_FULL, "packets.handoff_full", 1)                            \
 	X(TX, "packets.tx", 0)                                                \
 	X(TX_FAILED, "packets.tx_failed", 0)                                  \
+	X(TX_RETRIED, "packets.tx_retried", 0)                                \
 	X(HANDOFF_OUT, "handoff.out", 0)                                      \
 	X(HANDOFF_IN, "handoff.in", 0)                                        \
 	X(HANDOFF_TX_OUT, "handoff.tx_out", 0)                                \

@@ -174,6 +174,8 @@ def run_case(t, workers, cap, expect):
         t.check(f"{tag} flowtap rx == frames", p["rx"] == n_in, f"rx={p['rx']} want {n_in}")
         t.check(f"{tag} flowtap forwarded every frame", p["tx"] == n_in and p["tx_failed"] == 0,
                 f"tx={p['tx']} failed={p['tx_failed']}")
+        t.check(f"{tag} packets.tx_retried counted within packets.tx",
+                isinstance(p.get("tx_retried"), int) and 0 <= p["tx_retried"] <= p["tx"], p.get("tx_retried"))
         t.check(f"{tag} accounting_ok", s["accounting_ok"] is True)
         t.check(f"{tag} mempools_ok (every mbuf home after the drain)", s["mempools_ok"] is True, s.get("mempools"))
         for k, v in expect.items():

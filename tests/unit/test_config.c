@@ -25,7 +25,7 @@
 /* The [ports] mbuf_size default is documented as DPDK's default. */
 _Static_assert(RTE_MBUF_DEFAULT_BUF_SIZE == 2176, "mbuf_size default drifted");
 
-#define NB_KEYS 50
+#define NB_KEYS 51
 
 static char conf_path[PATH_MAX];
 
