@@ -164,6 +164,16 @@ st(unsigned int s)
 	return ft_tcp_state_name(s);
 }
 
+/* A connection's history as a string (valid until the next call). */
+static const char *
+hist(const struct ft_tcp_conn *c)
+{
+	static char buf[FT_TCP_HISTORY_LEN];
+
+	ft_tcp_history(c, buf);
+	return buf;
+}
+
 /* Track one segment and assert everything the step states. */
 static void
 track(struct tconn *k, const struct step *s)
@@ -199,7 +209,7 @@ track(struct tconn *k, const struct step *s)
 	fmt_anoms(&k->r, got_an, sizeof(got_an));
 	ok = k->c.ep[O].state == s->os && k->c.ep[R].state == s->rs && k->r.verdict == s->v &&
 	     (s->an == NULL || strcmp(got_an, s->an) == 0) &&
-	     (s->h == NULL || strcmp(k->c.history, s->h) == 0) &&
+	     (s->h == NULL || strcmp(hist(&k->c), s->h) == 0) &&
 	     (s->cs == NULL || strcmp(ft_tcp_conn_state(&k->c), s->cs) == 0);
 	snprintf(label, sizeof(label), "%s #%u %s [%s] seq %u ack %u len %u -> %s %s%s%s%s, \"%s\" %s",
 		 k->name, k->n, s->dir == O ? "-->" : "<--", s->fl, s->seq, s->ack, s->len, st(s->os),
@@ -209,7 +219,7 @@ track(struct tconn *k, const struct step *s)
 	if (!ok)
 		printf("     got: %s %s verdict %u anomalies [%s] history \"%s\" conn_state %s\n",
 		       st(k->c.ep[O].state), st(k->c.ep[R].state), k->r.verdict, got_an,
-		       k->c.history, ft_tcp_conn_state(&k->c));
+		       hist(&k->c), ft_tcp_conn_state(&k->c));
 }
 
 #define SEG(k, ...) track((k), &(const struct step){ __VA_ARGS__, .seg_ = 1 })
@@ -739,7 +749,7 @@ test_retransmit(void)
 		ft_tcp_track(&k2.c, O, &p, NULL, NULL, k2.id, &k2.r);
 		ft_tcp_track(&k2.c, O, &p, NULL, NULL, k2.id, &k2.r);
 		check("retransmit, no cache: counted, no anomaly",
-		      k2.r.n == 0 && k2.c.ep[O].rexmit == 1 && strcmp(k2.c.history, "ShADT") == 0);
+		      k2.r.n == 0 && k2.c.ep[O].rexmit == 1 && strcmp(hist(&k2.c), "ShADT") == 0);
 	}
 }
 
@@ -923,7 +933,7 @@ test_history_thresholds(void)
 		ft_tcp_track(&k.c, R, &p, NULL, segs, k.id, &k.r);
 		if (j < RTE_DIM(at) && at[j].n == i) {
 			check(fmt("history t: after %u retransmission(s) \"%s\"", i, at[j].h),
-			      strcmp(k.c.history, at[j].h) == 0 && k.c.ep[R].rexmit == i);
+			      strcmp(hist(&k.c), at[j].h) == 0 && k.c.ep[R].rexmit == i);
 			j++;
 		}
 	}
