@@ -160,7 +160,9 @@ ft_tcp_history(const struct ft_tcp_conn *c, char *buf)
 	if (c->cflags & FT_TCPC_FLIPPED)
 		buf[n++] = '^'; /* Zeek's mark of a flipped connection */
 	for (i = 0; n < c->hist_len && i < HIST_CODES; i++) {
-		code = hist_code_at(c, i) - 1;
+		code = hist_code_at(c, i);
+		if (code-- == 0)
+			break; /* none there: hist_len and the codes always agree */
 		buf[n++] = (char)(hist_letter[code >> 1] | ((code & 1) ? 0x20 : 0));
 	}
 	buf[n] = '\0';
