@@ -121,7 +121,11 @@ enum ft_tcp_age {
  * every field is as wide as its values can be, and the few narrowings that
  * are not exact are stated on the field (the counters saturate; the seq of
  * the last SYN/FIN/RST is a 12-bit fold). The fields every segment reads
- * or writes (sequence space, windows, flags, states, packets) come first.
+ * or writes (sequence space, windows, flags, states, packets) come first
+ * in each endpoint, so both endpoints' sit in bytes 0-97 of the connection
+ * with only ten cold bytes between them. ep[1] is not 4-byte aligned: the
+ * compiler reads its fields as unaligned words, which x86 and Arm do at
+ * full speed.
  * Windows are kept as the 16-bit value from the header and the shift that
  * applied when it was seen: use ft_tcp_win() and ft_tcp_maxwin().
  */
@@ -157,7 +161,8 @@ struct ft_tcp_endpoint {
 	uint64_t hist_ad : 2;      /**< history letters A (bit 0) and D (bit 1) recorded for it */
 	uint64_t ttl : 8;          /**< TTL of its last segment */
 	/** Segments it sent with a zero window (history 'w'); saturates at
-	 * FT_TCP_ZERO_WIN_MAX ('w' letters up to 10000, as before). */
+	 * FT_TCP_ZERO_WIN_MAX ('w' letters up to 10000, as before; the 16-bit
+	 * counter it replaces wrapped at 65536 and gave letters again). */
 	uint64_t zero_win : 14;
 	/** 12-bit folds (ft_tcp.c: fold12()) of the seq of its last SYN, the end
 	 * of its last FIN, the seq of its last RST: a repeated SYN/FIN/RST gets
@@ -169,7 +174,8 @@ struct ft_tcp_endpoint {
 	/* Read or written by some segments only. */
 	uint32_t fin_seq;   /**< seq of its FIN, with FT_TCPE_FIN */
 	uint16_t data_wraps; /**< times data_end went round 2^32 from the ISN (byte counts) */
-	/** Content gaps seen in its stream (history 'g'); saturates at FT_TCP_GAPS_MAX. */
+	/** Content gaps seen in its stream (history 'g'); saturates at FT_TCP_GAPS_MAX
+	 * (it used to wrap at 256 and give letters again). */
 	uint8_t gaps;
 	uint32_t last_fin : 12;    /**< see last_syn */
 	uint32_t last_rst : 12;    /**< see last_syn */
