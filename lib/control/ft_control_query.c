@@ -354,9 +354,9 @@ endpoint_fill(struct ft_tel_tree *t, const char *side, const struct ft_tcp_endpo
 	PUT("isn_seen", (e->flags & FT_TCPE_ISN) ? 1 : 0);
 	PUT("next_seq", e->end);
 	PUT("highest_ack", e->ack);
-	PUT("window", e->win);
+	PUT("window", ft_tcp_win(e));
 	PUT("window_scale", e->wscale);
-	PUT("max_window", e->maxwin);
+	PUT("max_window", ft_tcp_maxwin(e));
 	PUT("ttl", e->ttl);
 	PUT("pkts", e->pkts);
 	PUT("payload_bytes", ft_tcp_payload_bytes(e));

@@ -484,8 +484,7 @@ ft_flow_record_fill(struct ft_flow_record *rec, const struct ft_flow_table *t,
 	rec->anomalies = c->anomalies;
 	rec->end = (uint8_t)(c->end != FT_END_NONE ? c->end : end);
 	snprintf(rec->conn_state, sizeof(rec->conn_state), "%s", ft_tcp_conn_state(c));
-	memcpy(rec->history, c->history, sizeof(rec->history));
-	rec->history[sizeof(rec->history) - 1] = '\0';
+	ft_tcp_history(c, rec->history);
 }
 
 int

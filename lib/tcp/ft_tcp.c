@@ -128,15 +128,89 @@ static const char hist_letter[H_MAX] = {
 	[H_ZWIN] = 'W', [H_FINRST] = 'I', [H_MULTI] = 'Q',
 };
 
+/* Letter codes in ft_tcp_conn.hist_lo/hist_hi: 1 + kind * 2 + direction
+ * (0 is no letter), 5 bits each, 12 in hist_lo and 11 in hist_hi. */
+#define HIST_BITS 5
+#define HIST_LO_N 12
+#define HIST_CODES (HIST_LO_N + 11)
+#define HIST_MASK ((UINT64_C(1) << HIST_BITS) - 1)
+
+_Static_assert(2 * H_MAX < (1 << HIST_BITS), "history letter codes do not fit 5 bits");
+_Static_assert(HIST_CODES == FT_TCP_HISTORY_LEN - 1, "history codes != FT_TCP_HISTORY_LEN - 1");
+
+static inline unsigned int
+hist_code_at(const struct ft_tcp_conn *c, unsigned int i)
+{
+	return i < HIST_LO_N ? (unsigned int)((c->hist_lo >> (i * HIST_BITS)) & HIST_MASK) :
+			       (unsigned int)((c->hist_hi >> ((i - HIST_LO_N) * HIST_BITS)) & HIST_MASK);
+}
+
+/* First letter code's position: after the '^' of a flipped connection. */
+static inline unsigned int
+hist_first(const struct ft_tcp_conn *c)
+{
+	return (c->cflags & FT_TCPC_FLIPPED) ? 1 : 0;
+}
+
+unsigned int
+ft_tcp_history(const struct ft_tcp_conn *c, char *buf)
+{
+	unsigned int n = 0, i, code;
+
+	if (c->cflags & FT_TCPC_FLIPPED)
+		buf[n++] = '^'; /* Zeek's mark of a flipped connection */
+	for (i = 0; n < c->hist_len && i < HIST_CODES; i++) {
+		code = hist_code_at(c, i);
+		if (code-- == 0)
+			break; /* none there: hist_len and the codes always agree */
+		buf[n++] = (char)(hist_letter[code >> 1] | ((code & 1) ? 0x20 : 0));
+	}
+	buf[n] = '\0';
+	return n;
+}
+
 static void
 hist_add(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind k)
 {
-	char l = hist_letter[k];
+	uint64_t code = 1 + (unsigned int)k * 2 + dir;
+	unsigned int i;
 
 	if (c->hist_len + 1 >= FT_TCP_HISTORY_LEN)
 		return; /* long histories are cut, as Zeek's max_history does */
-	c->history[c->hist_len++] = (char)(dir == FT_TCP_ORIG ? l : (l | 0x20));
-	c->history[c->hist_len] = '\0';
+	i = c->hist_len - hist_first(c);
+	if (i < HIST_LO_N)
+		c->hist_lo |= code << (i * HIST_BITS);
+	else
+		c->hist_hi |= code << ((i - HIST_LO_N) * HIST_BITS);
+	c->hist_len++;
+}
+
+/*
+ * Was a letter of kind @p mask (and for H_SYN, of H_SYNACK) recorded in
+ * this direction? A and D, asked on most segments, are a bit each; the
+ * other kinds come on a few segments and are looked up in the history.
+ * A full history answers yes: no letter can be added to it any more, so
+ * the answer changes nothing (this is why it can stand for the bit per
+ * kind that Zeek keeps).
+ */
+static bool
+hist_seen(const struct ft_tcp_conn *c, unsigned int dir, enum hist_kind mask)
+{
+	unsigned int i, n, want = 1 + (unsigned int)mask * 2 + dir;
+	unsigned int alt = mask == H_SYN ? 1 + H_SYNACK * 2 + dir : want;
+
+	if (mask == H_ACK || mask == H_DATA)
+		return c->ep[dir].hist_ad & (mask == H_ACK ? 1 : 2);
+	if (c->hist_len + 1 >= FT_TCP_HISTORY_LEN)
+		return true;
+	n = c->hist_len - hist_first(c);
+	for (i = 0; i < n; i++) {
+		unsigned int code = hist_code_at(c, i);
+
+		if (code == want || code == alt)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -147,24 +221,31 @@ hist_add(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind k)
 static bool
 hist_check(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind mask, enum hist_kind letter)
 {
-	uint32_t bit = UINT32_C(1) << (mask + dir * H_MAX);
-
-	if (c->hist_once & bit)
+	if (hist_seen(c, dir, mask))
 		return true;
-	c->hist_once |= bit;
+	if (mask == H_ACK || mask == H_DATA)
+		c->ep[dir].hist_ad |= mask == H_ACK ? 1 : 2;
 	hist_add(c, dir, letter);
 	return false;
 }
 
-/* A SYN, FIN or RST letter comes again when one with another sequence
- * number is seen (Zeek's hist_last_SYN/FIN/RST). */
-static void
-hist_ctl(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind mask, enum hist_kind letter,
-	 uint32_t seq, uint32_t *last)
+/* The 12 bits a last SYN/FIN/RST seq is remembered by (ft_tcp.h says what
+ * the fold costs): seqs that differ by less than 2^12 keep distinct folds. */
+static inline uint32_t
+fold12(uint32_t seq)
 {
-	if (hist_check(c, dir, mask, letter) && seq != *last)
+	return (seq ^ (seq >> 12) ^ (seq >> 24)) & 0xfff;
+}
+
+/* A SYN, FIN or RST letter comes again when one with another sequence
+ * number is seen (Zeek's hist_last_SYN/FIN/RST); @p last is its fold. */
+static uint32_t
+hist_ctl(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind mask, enum hist_kind letter,
+	 uint32_t seq, uint32_t last)
+{
+	if (hist_check(c, dir, mask, letter) && fold12(seq) != last)
 		hist_add(c, dir, letter);
-	*last = seq;
+	return fold12(seq);
 }
 
 /* Zeek's scaled letters (t, w, g): at counts 1, 10, 100, ... */
@@ -249,7 +330,10 @@ ft_tcp_conn_state(const struct ft_tcp_conn *c)
 	if (os == FT_ZEEK_RESET) {
 		if (r_inactive) {
 			/* Zeek: history matches /^\^?S[^HAFGIQ]*R.*$/ */
-			const char *h = c->history;
+			char hist[FT_TCP_HISTORY_LEN];
+			const char *h = hist;
+
+			ft_tcp_history(c, hist);
 
 			if (*h == '^')
 				h++;
@@ -458,9 +542,7 @@ ft_tcp_init(struct ft_tcp_conn *c, const struct ft_pkt *first, bool midstream_ok
 		c->ep[FT_TCP_ORIG].end = first->tcp.ack;
 		c->ep[FT_TCP_ORIG].data_end = first->tcp.ack;
 		c->ep[FT_TCP_ORIG].flags |= FT_TCPE_ISN_GUESS;
-		c->history[0] = '^'; /* Zeek's mark of a flipped connection */
-		c->history[1] = '\0';
-		c->hist_len = 1;
+		c->hist_len = 1; /* Zeek's '^' mark of a flipped connection */
 	} else {
 		if (!midstream_ok)
 			return -1;
@@ -482,14 +564,15 @@ allow(struct ft_tcp_endpoint *e, uint32_t limit)
 
 /* First segment from an endpoint not seen opening: its numbers start here. */
 static void
-endpoint_pickup(struct ft_tcp_endpoint *e, uint32_t seq, uint32_t win)
+endpoint_pickup(struct ft_tcp_endpoint *e, uint32_t seq, uint16_t win)
 {
 	e->isn = seq - 1;
 	e->end = seq;
 	e->data_end = seq;
 	if (!(e->flags & FT_TCPE_MAXEND))
 		e->maxend = seq; /* nothing allowed yet: the peer's next ack says */
-	e->maxwin = RTE_MAX(win, 1u);
+	e->maxwin_raw = (uint16_t)RTE_MAX(win, 1u);
+	e->maxwin_shift = 0;
 	/* Window scale unknown mid-stream: be liberal, as conntrack is. */
 	e->wscale = FT_TCP_MAX_WSCALE;
 	e->flags |= FT_TCPE_ISN_GUESS;
@@ -529,7 +612,7 @@ rst_check(const struct ft_tcp_endpoint *s, const struct ft_tcp_endpoint *rcv,
 			return RST_ACCEPT;
 		return RST_OUT;
 	}
-	win = RTE_MAX(rcv->win, 1u);
+	win = RTE_MAX(ft_tcp_win(rcv), 1u);
 	if (seq_after(seq, left) && seq_before(seq, left + win))
 		return RST_INEXACT;
 	return RST_OUT;
@@ -566,12 +649,13 @@ history_for(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p)
 		hist_check(c, dir, k, k);
 	} else if (bits == 1) {
 		if (f & FT_TCP_SYN)
-			hist_ctl(c, dir, H_SYN, (f & FT_TCP_ACK) ? H_SYNACK : H_SYN, p->tcp.seq,
-				 &e->last_syn);
+			e->last_syn = hist_ctl(c, dir, H_SYN, (f & FT_TCP_ACK) ? H_SYNACK : H_SYN,
+					       p->tcp.seq, e->last_syn);
 		if (f & FT_TCP_FIN)
-			hist_ctl(c, dir, H_FIN, H_FIN, p->tcp.seq + p->payload_len, &e->last_fin);
+			e->last_fin = hist_ctl(c, dir, H_FIN, H_FIN, p->tcp.seq + p->payload_len,
+					       e->last_fin);
 		if (f & FT_TCP_RST)
-			hist_ctl(c, dir, H_RST, H_RST, p->tcp.seq, &e->last_rst);
+			e->last_rst = hist_ctl(c, dir, H_RST, H_RST, p->tcp.seq, e->last_rst);
 	} else if (p->payload_len != 0) {
 		hist_check(c, dir, H_DATA, H_DATA);
 	} else if (f & FT_TCP_ACK) {
@@ -631,7 +715,8 @@ track_syn(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 	s->end = end;
 	s->data_end = t->seq + 1 + p->payload_len;
 	s->maxend = end;
-	s->maxwin = RTE_MAX((uint32_t)t->win, 1u); /* never scaled on a SYN */
+	s->maxwin_raw = (uint16_t)RTE_MAX((uint32_t)t->win, 1u); /* never scaled on a SYN */
+	s->maxwin_shift = 0;
 	s->flags = (uint16_t)((s->flags & ~FT_TCPE_ISN_GUESS) | FT_TCPE_ISN | FT_TCPE_MAXEND);
 	if (t->has_wscale) {
 		s->flags |= FT_TCPE_WS_OFFER;
@@ -681,12 +766,12 @@ transitions:
 		}
 		/* The window it gives the SYN's sender (never scaled on a SYN). */
 		allow(rcv, t->ack + RTE_MAX((uint32_t)t->win, 1u));
-		s->win = t->win;
 	} else {
 		step(s, EV_SEND_SYN);
 		step(rcv, EV_RECV_SYN);
-		s->win = t->win;
 	}
+	s->win_raw = t->win; /* never scaled on a SYN */
+	s->win_shift = 0;
 }
 
 /*
@@ -708,7 +793,7 @@ window_ok(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p, uint3
 	if (!known)
 		return true;
 	if (seq_after(t->seq, s->maxend) ||
-	    seq_before(end, s->end - rcv->maxwin)) {
+	    seq_before(end, s->end - ft_tcp_maxwin(rcv))) {
 
 		anomaly(c, r, FT_EV_SEQ_OUT_OF_WINDOW, FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED,
 			t->seq, t->ack, s->end, NULL);
@@ -832,8 +917,10 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 	/* Retransmission (history 't' even when the window check then
 	 * refuses it), and whether its bytes differ from the first time. */
 	if (len != 0 && !first_from_s && seq_before(t->seq, s->data_end)) {
-		s->rexmit++;
-		hist_scaled(c, dir, H_REXMIT, s->rexmit);
+		if (s->rexmit < FT_TCP_REXMIT_MAX) {
+			s->rexmit++;
+			hist_scaled(c, dir, H_REXMIT, s->rexmit);
+		}
 		if (segcache_differs(segs, conn_id, dir, t->seq, pl, len) == 1)
 			anomaly(c, r, FT_EV_RETRANSMIT_DIFFERENT_DATA, FT_EVF_SEQ | FT_EVF_ACK, t->seq,
 				t->ack, 0, NULL);
@@ -849,15 +936,19 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 	 * what the sender was seen using is a content gap (history 'g'). */
 	if ((len != 0 || (f & FT_TCP_FIN)) && (first_from_s || !seq_before(t->seq, s->data_end))) {
 		if (!first_from_s && seq_after(t->seq, s->end) && (s->flags & FT_TCPE_ISN)) {
-			s->gaps++;
-			hist_scaled(c, dir, H_GAP, s->gaps);
+			if (s->gaps < FT_TCP_GAPS_MAX) {
+				s->gaps++;
+				hist_scaled(c, dir, H_GAP, s->gaps);
+			}
 		}
 		if (len != 0)
 			segcache_put(segs, conn_id, dir, t->seq, pl, len);
 	}
 	if (t->win == 0 && !(f & FT_TCP_FIN)) {
-		s->zero_win++;
-		hist_scaled(c, dir, H_ZWIN, s->zero_win);
+		if (s->zero_win < FT_TCP_ZERO_WIN_MAX) {
+			s->zero_win++;
+			hist_scaled(c, dir, H_ZWIN, s->zero_win);
+		}
 	}
 
 	/* Sender's sequence space and window. */
@@ -870,9 +961,12 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 		s->data_end = t->seq + len;
 	}
 	win = (uint32_t)t->win << s->wscale;
-	if (win > s->maxwin)
-		s->maxwin = win;
-	s->win = win;
+	if (win > ft_tcp_maxwin(s)) {
+		s->maxwin_raw = t->win;
+		s->maxwin_shift = s->wscale;
+	}
+	s->win_raw = t->win;
+	s->win_shift = s->wscale;
 
 	/* The ack: what the receiver's data and FIN have reached. */
 	if (f & FT_TCP_ACK) {
@@ -888,8 +982,10 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 			anomaly(c, r, FT_EV_ACK_UNSEEN_DATA, FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED,
 				t->seq, ack, rcv->end, NULL);
 			/* The bytes were sent, we did not see them: a gap in its stream. */
-			rcv->gaps++;
-			hist_scaled(c, dir ^ 1, H_GAP, rcv->gaps);
+			if (rcv->gaps < FT_TCP_GAPS_MAX) {
+				rcv->gaps++;
+				hist_scaled(c, dir ^ 1, H_GAP, rcv->gaps);
+			}
 			rcv->end = ack;
 			if (seq_after(ack, rcv->data_end))
 				rcv->data_end = ack;

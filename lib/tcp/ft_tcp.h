@@ -114,49 +114,126 @@ enum ft_tcp_age {
 #define FT_TCPE_ACKED_ANY  0x80 /**< sent an ACK (ack valid) */
 #define FT_TCPE_MAXEND     0x100 /**< maxend set by the peer's ack and window */
 
-/** One endpoint of a connection. */
+/*
+ * Why the connection state is packed (issue #6): a tracked connection costs
+ * its struct ft_tcp_conn on every packet, so it is held to two cache lines
+ * (128 bytes, checked below). The endpoint is a packed struct of 54 bytes:
+ * every field is as wide as its values can be, and the few narrowings that
+ * are not exact are stated on the field (the counters saturate; the seq of
+ * the last SYN/FIN/RST is a 12-bit fold). The fields every segment reads
+ * or writes (sequence space, windows, flags, states, packets) come first
+ * in each endpoint, so both endpoints' sit in bytes 0-97 of the connection
+ * with only ten cold bytes between them. ep[1] is not 4-byte aligned: the
+ * compiler reads its fields as unaligned words, which x86 and Arm do at
+ * full speed.
+ * Windows are kept as the 16-bit value from the header and the shift that
+ * applied when it was seen: use ft_tcp_win() and ft_tcp_maxwin().
+ */
+
+/** Most a saturating counter of ft_tcp_endpoint holds. */
+#define FT_TCP_REXMIT_MAX   UINT16_MAX        /**< rexmit: 65535 */
+#define FT_TCP_ZERO_WIN_MAX ((1u << 14) - 1)  /**< zero_win: 16383 */
+#define FT_TCP_GAPS_MAX     UINT8_MAX         /**< gaps: 255 */
+
+/** One endpoint of a connection (54 bytes, packed: see above). */
 struct ft_tcp_endpoint {
+	/* Read or written by every segment. */
 	uint32_t isn;       /**< initial sequence number */
 	uint32_t end;       /**< highest seq + length sent (SYN and FIN count 1) */
 	uint32_t maxend;    /**< highest seq the peer allowed (its ack + window) */
-	uint32_t maxwin;    /**< largest window it advertised, scaled, at least 1 */
 	uint32_t data_end;  /**< highest seq + payload length (no SYN/FIN) */
-	uint32_t fin_seq;   /**< seq of its FIN, with FT_TCPE_FIN */
 	uint32_t ack;       /**< highest ack it sent (its RCV.NXT), with FT_TCPE_ACKED_ANY */
-	uint32_t last_syn, last_fin, last_rst; /**< seq of its last SYN, FIN end, RST (history) */
 	uint32_t pkts;      /**< segments it sent */
-	uint32_t rexmit;    /**< payload segments it re-sent (history 't') */
-	uint32_t win;       /**< last window it advertised, scaled (a SYN's never is) */
-	uint16_t flags;     /**< FT_TCPE_* */
-	uint16_t zero_win;  /**< segments it sent with a zero window (history 'w') */
+	uint16_t win_raw;   /**< last window it advertised, as on the wire: ft_tcp_win() */
+	uint16_t maxwin_raw; /**< largest window it advertised, as on the wire: ft_tcp_maxwin() */
+	/** IP bytes it sent. 48 bits are exact: a segment is at most 65535
+	 * bytes, so 2^48 needs more than 2^32 segments, beyond pkts' own range. */
+	uint64_t ip_bytes : 48;
+	/** Payload segments it re-sent (history 't'); saturates at FT_TCP_REXMIT_MAX
+	 * (so 't' letters come up to 10000, none at 100000 and beyond). */
+	uint64_t rexmit : 16;
+	uint64_t flags : 9;        /**< FT_TCPE_* */
+	uint64_t wscale : 4;       /**< shift applied to its windows (0 unless both offered; <= 14) */
+	uint64_t win_shift : 4;    /**< shift of win_raw (0 for a SYN's window) */
+	uint64_t maxwin_shift : 4; /**< shift of maxwin_raw */
+	uint64_t state : 4;        /**< enum ft_tcp_state */
+	uint64_t zeek : 3;         /**< enum ft_zeek_state */
+	uint64_t hist_ad : 2;      /**< history letters A (bit 0) and D (bit 1) recorded for it */
+	uint64_t ttl : 8;          /**< TTL of its last segment */
+	/** Segments it sent with a zero window (history 'w'); saturates at
+	 * FT_TCP_ZERO_WIN_MAX ('w' letters up to 10000, as before; the 16-bit
+	 * counter it replaces wrapped at 65536 and gave letters again). */
+	uint64_t zero_win : 14;
+	/** 12-bit folds (ft_tcp.c: fold12()) of the seq of its last SYN, the end
+	 * of its last FIN, the seq of its last RST: a repeated SYN/FIN/RST gets
+	 * a repeated history letter when its seq differs (Zeek's
+	 * hist_last_SYN/FIN/RST). The cost: a SYN/FIN/RST with a genuinely
+	 * different seq is taken as the same one (no repeated letter) with a
+	 * chance of 1 in 4096; seqs less than 4096 apart are always told apart. */
+	uint64_t last_syn : 12;
+	/* Read or written by some segments only. */
+	uint32_t fin_seq;   /**< seq of its FIN, with FT_TCPE_FIN */
 	uint16_t data_wraps; /**< times data_end went round 2^32 from the ISN (byte counts) */
-	uint8_t wscale;     /**< shift applied to its windows (0 unless both offered) */
-	uint8_t ttl;        /**< TTL of its last segment */
-	uint8_t state;      /**< enum ft_tcp_state */
-	uint8_t zeek;       /**< enum ft_zeek_state */
-	uint8_t gaps;       /**< content gaps seen in its stream (history 'g') */
-	uint8_t pad;
-	uint64_t ip_bytes;  /**< IP bytes it sent */
-};
+	/** Content gaps seen in its stream (history 'g'); saturates at FT_TCP_GAPS_MAX
+	 * (it used to wrap at 256 and give letters again). */
+	uint8_t gaps;
+	uint32_t last_fin : 12;    /**< see last_syn */
+	uint32_t last_rst : 12;    /**< see last_syn */
+} __attribute__((packed));
 
-/** Longest history string kept (Zeek's letters), NUL included. */
+/** Last window an endpoint advertised, scaled (a SYN's never is). */
+static inline uint32_t
+ft_tcp_win(const struct ft_tcp_endpoint *e)
+{
+	return (uint32_t)e->win_raw << e->win_shift;
+}
+
+/** Largest window an endpoint advertised, scaled; at least 1 once known. */
+static inline uint32_t
+ft_tcp_maxwin(const struct ft_tcp_endpoint *e)
+{
+	return (uint32_t)e->maxwin_raw << e->maxwin_shift;
+}
+
+/** Longest history string kept (Zeek's letters and a leading '^'), NUL included. */
 #define FT_TCP_HISTORY_LEN 24
 
 /** Bits of ft_tcp_conn.cflags. */
 #define FT_TCPC_MIDSTREAM 0x01 /**< first seen after its handshake */
-#define FT_TCPC_FLIPPED   0x02 /**< first packet was a SYN+ACK: its receiver is the originator */
+#define FT_TCPC_FLIPPED   0x02 /**< first packet was a SYN+ACK: its receiver is the originator;
+				    its history starts with '^' */
 #define FT_TCPC_FINISHED  0x04 /**< both FINs or an acceptable RST seen */
 
-/** One TCP connection as tracked by its owner worker. */
+/**
+ * One TCP connection as tracked by its owner worker.
+ *
+ * The history is kept as 5-bit letter codes (Zeek's letters, in both
+ * cases: 22 of them), 12 in hist_lo and 11 in hist_hi; the '^' of a
+ * flipped connection is FT_TCPC_FLIPPED. Read it with ft_tcp_history().
+ */
 struct ft_tcp_conn {
 	struct ft_tcp_endpoint ep[2]; /**< [FT_TCP_ORIG], [FT_TCP_RESP] */
 	uint32_t anomalies;           /**< bit (1 << enum ft_event_type) per name seen */
-	uint32_t hist_once;           /**< history letters recorded once, per direction */
-	uint8_t end;                  /**< enum ft_tcp_end once finished, else FT_END_NONE */
-	uint8_t cflags;               /**< FT_TCPC_* */
-	uint8_t hist_len;
-	char history[FT_TCP_HISTORY_LEN];
+	uint64_t hist_lo : 60;        /**< history letters 0..11 (5 bits each, 0: none) */
+	uint64_t cflags : 3;          /**< FT_TCPC_* */
+	uint64_t pad0 : 1;
+	uint64_t hist_hi : 55;        /**< history letters 12..22 */
+	uint64_t hist_len : 5;        /**< history length, '^' included */
+	uint64_t end : 3;             /**< enum ft_tcp_end once finished, else FT_END_NONE */
+	uint64_t pad1 : 1;
 };
+
+/* Two cache lines per tracked connection (issue #6): every packet touches
+ * this state, and the flow table holds hundreds of thousands of them. */
+_Static_assert(sizeof(struct ft_tcp_conn) <= 128, "struct ft_tcp_conn exceeds two cache lines");
+_Static_assert(FT_END_MAX <= 8 && FT_TCP_STATE_MAX <= 16, "ft_tcp_conn bit-field too narrow");
+
+/**
+ * A connection's Zeek history as a string ("ShADadFf", "^hA", ...).
+ * @param buf  at least FT_TCP_HISTORY_LEN bytes; NUL-terminated
+ * @return its length
+ */
+unsigned int ft_tcp_history(const struct ft_tcp_conn *c, char *buf);
 
 /** Most anomalies one segment can show. */
 #define FT_TCP_MAX_ANOMALIES 6

@@ -71,9 +71,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static void
 check_conn(const struct ft_tcp_conn *c)
 {
+	char h[FT_TCP_HISTORY_LEN];
+
 	REQUIRE(c->ep[0].state < FT_TCP_STATE_MAX && c->ep[1].state < FT_TCP_STATE_MAX);
 	REQUIRE(c->hist_len < FT_TCP_HISTORY_LEN);
-	REQUIRE(memchr(c->history, '\0', FT_TCP_HISTORY_LEN) != NULL);
+	REQUIRE(ft_tcp_history(c, h) == c->hist_len && strlen(h) == c->hist_len);
 	REQUIRE(ft_tcp_conn_state(c) != NULL);
 }
 

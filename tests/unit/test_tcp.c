@@ -164,6 +164,16 @@ st(unsigned int s)
 	return ft_tcp_state_name(s);
 }
 
+/* A connection's history as a string (valid until the next call). */
+static const char *
+hist(const struct ft_tcp_conn *c)
+{
+	static char buf[FT_TCP_HISTORY_LEN];
+
+	ft_tcp_history(c, buf);
+	return buf;
+}
+
 /* Track one segment and assert everything the step states. */
 static void
 track(struct tconn *k, const struct step *s)
@@ -199,7 +209,7 @@ track(struct tconn *k, const struct step *s)
 	fmt_anoms(&k->r, got_an, sizeof(got_an));
 	ok = k->c.ep[O].state == s->os && k->c.ep[R].state == s->rs && k->r.verdict == s->v &&
 	     (s->an == NULL || strcmp(got_an, s->an) == 0) &&
-	     (s->h == NULL || strcmp(k->c.history, s->h) == 0) &&
+	     (s->h == NULL || strcmp(hist(&k->c), s->h) == 0) &&
 	     (s->cs == NULL || strcmp(ft_tcp_conn_state(&k->c), s->cs) == 0);
 	snprintf(label, sizeof(label), "%s #%u %s [%s] seq %u ack %u len %u -> %s %s%s%s%s, \"%s\" %s",
 		 k->name, k->n, s->dir == O ? "-->" : "<--", s->fl, s->seq, s->ack, s->len, st(s->os),
@@ -209,7 +219,7 @@ track(struct tconn *k, const struct step *s)
 	if (!ok)
 		printf("     got: %s %s verdict %u anomalies [%s] history \"%s\" conn_state %s\n",
 		       st(k->c.ep[O].state), st(k->c.ep[R].state), k->r.verdict, got_an,
-		       k->c.history, ft_tcp_conn_state(&k->c));
+		       hist(&k->c), ft_tcp_conn_state(&k->c));
 }
 
 #define SEG(k, ...) track((k), &(const struct step){ __VA_ARGS__, .seg_ = 1 })
@@ -739,7 +749,7 @@ test_retransmit(void)
 		ft_tcp_track(&k2.c, O, &p, NULL, NULL, k2.id, &k2.r);
 		ft_tcp_track(&k2.c, O, &p, NULL, NULL, k2.id, &k2.r);
 		check("retransmit, no cache: counted, no anomaly",
-		      k2.r.n == 0 && k2.c.ep[O].rexmit == 1 && strcmp(k2.c.history, "ShADT") == 0);
+		      k2.r.n == 0 && k2.c.ep[O].rexmit == 1 && strcmp(hist(&k2.c), "ShADT") == 0);
 	}
 }
 
@@ -923,7 +933,7 @@ test_history_thresholds(void)
 		ft_tcp_track(&k.c, R, &p, NULL, segs, k.id, &k.r);
 		if (j < RTE_DIM(at) && at[j].n == i) {
 			check(fmt("history t: after %u retransmission(s) \"%s\"", i, at[j].h),
-			      strcmp(k.c.history, at[j].h) == 0 && k.c.ep[R].rexmit == i);
+			      strcmp(hist(&k.c), at[j].h) == 0 && k.c.ep[R].rexmit == i);
 			j++;
 		}
 	}
@@ -1006,6 +1016,98 @@ test_table(void)
 
 /* ------------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------------ */
+/* The edges of the packed connection state (ft_tcp.h, issue #6)            */
+
+static void
+test_packed_edges(void)
+{
+	struct tconn k = tconn("history cut");
+	struct step s;
+	struct ft_pkt p;
+	uint64_t before;
+	unsigned int i;
+	char want[FT_TCP_HISTORY_LEN + 8];
+
+	/* Each new SYN (seqs 1 apart) adds an 'S': the history stops at 23
+	 * letters, as the 24-byte string did. */
+	for (i = 0; i < 30; i++)
+		TRACK(&k, O, "S", 1000 + i, 0, 0, sSS, sLI, V_OK, NULL, NULL, NULL);
+	memset(want, 'S', 23);
+	want[23] = '\0';
+	check("history cut: 23 letters, as before", strcmp(hist(&k.c), want) == 0 &&
+						    k.c.hist_len == 23);
+	TRACK(&k, R, "SA", 5000, 1030, 0, sES, sES, V_OK, NULL, NULL, NULL);
+	check("history cut: nothing added once full", strcmp(hist(&k.c), want) == 0);
+
+	/* A flipped connection: '^' and 22 letters. */
+	k = tconn("history cut flipped");
+	for (i = 0; i < 30; i++)
+		TRACK(&k, R, "SA", 5000 + i, 1001, 0, sSS, sSR, V_OK, NULL, NULL, NULL);
+	want[0] = '^';
+	memset(want + 1, 'h', 22);
+	want[23] = '\0';
+	check("history cut flipped: '^' and 22 letters", strcmp(hist(&k.c), want) == 0 &&
+							      k.c.hist_len == 23);
+
+	/* The documented cost of the 12-bit fold: seqs 0 and 0x1001 fold alike,
+	 * so the second SYN gets no second 'S' (Zeek would give one). */
+	k = tconn("fold");
+	TRACK(&k, O, "S", 0, 0, 0, sSS, sLI, V_OK, NULL, NULL, NULL);
+	TRACK(&k, O, "S", 0x1001, 0, 0, sSS, sLI, V_OK, NULL, NULL, NULL);
+	check("fold: seqs 0 and 0x1001 are taken as the same SYN", strcmp(hist(&k.c), "S") == 0);
+
+	/* Retransmissions saturate at 65535: 't' at 1, 10, ..., 10000 only;
+	 * ip_bytes goes beyond 2^32 (48 bits). */
+	k = tconn("saturate rexmit");
+	handshake(&k);
+	SEG(&k, R, "PA", 5001, 1001, 10, sES, sES, V_OK, "", "ShAd", "S1");
+	s = (struct step){ .dir = R, .fl = "PA", .seq = 5001, .ack = 1001, .len = 10 };
+	p = mkpkt(&s);
+	p.ip_len = UINT16_MAX;
+	before = k.c.ep[R].ip_bytes;
+	for (i = 0; i < 70000; i++)
+		ft_tcp_track(&k.c, R, &p, NULL, NULL, k.id, &k.r);
+	check(fmt("saturate rexmit: %u retransmits, history \"%s\"", (unsigned int)k.c.ep[R].rexmit,
+		  hist(&k.c)),
+	      k.c.ep[R].rexmit == FT_TCP_REXMIT_MAX && strcmp(hist(&k.c), "ShAdttttt") == 0);
+	check(fmt("ip_bytes beyond 2^32: %llu", (unsigned long long)k.c.ep[R].ip_bytes),
+	      k.c.ep[R].ip_bytes == before + 70000ull * UINT16_MAX && k.c.ep[R].pkts == 70002);
+
+	/* Zero windows saturate at 16383: 'w' at 1, 10, ..., 10000. */
+	k = tconn("saturate zero_win");
+	handshake(&k);
+	s = (struct step){ .dir = R, .fl = "A", .seq = 5001, .ack = 1001, .zw = 1 };
+	p = mkpkt(&s);
+	for (i = 0; i < 20000; i++)
+		ft_tcp_track(&k.c, R, &p, NULL, NULL, k.id, &k.r);
+	check(fmt("saturate zero_win: %u, history \"%s\"", (unsigned int)k.c.ep[R].zero_win,
+		  hist(&k.c)),
+	      k.c.ep[R].zero_win == FT_TCP_ZERO_WIN_MAX && strcmp(hist(&k.c), "ShAawwwww") == 0);
+
+	/* Gaps saturate at 255: 'g' at 1, 10, 100. Each ack of data never
+	 * seen is a gap in the responder's stream. */
+	k = tconn("saturate gaps");
+	handshake(&k);
+	for (i = 1; i <= 300; i++) {
+		s = (struct step){ .dir = O, .fl = "A", .seq = 1001, .ack = 5001 + 10 * i };
+		p = mkpkt(&s);
+		ft_tcp_track(&k.c, O, &p, NULL, NULL, k.id, &k.r);
+	}
+	check(fmt("saturate gaps: %u, history \"%s\"", (unsigned int)k.c.ep[R].gaps, hist(&k.c)),
+	      k.c.ep[R].gaps == FT_TCP_GAPS_MAX && strcmp(hist(&k.c), "ShAggg") == 0);
+
+	/* The windows: raw value and shift; a SYN's is never scaled. */
+	k = tconn("windows");
+	SEG(&k, O, "S", 1000, 0, 0, sSS, sSR, V_OK, "", "S", "S0", .win = 65535, .ws = 8);
+	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "OTH", .win = 29200, .ws = 8);
+	check("windows: a SYN's unscaled", ft_tcp_win(&k.c.ep[O]) == 65535 &&
+						ft_tcp_maxwin(&k.c.ep[R]) == 29200);
+	SEG(&k, O, "A", 1001, 5001, 0, sES, sES, V_OK, "", "ShA", "S1", .win = 65535);
+	check("windows: scaled by 2^7 after the handshake",
+	      ft_tcp_win(&k.c.ep[O]) == 65535u << 7 && ft_tcp_maxwin(&k.c.ep[O]) == 65535u << 7);
+}
+
 int
 main(void)
 {
@@ -1028,6 +1130,7 @@ main(void)
 		test_wrap();
 		test_wscale();
 		test_history_thresholds();
+		test_packed_edges();
 		test_table();
 		ft_tcp_segcache_free(segs);
 	}
