@@ -187,8 +187,8 @@ hist_add(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind k)
 
 /*
  * Was a letter of kind @p mask (and for H_SYN, of H_SYNACK) recorded in
- * this direction? A and D, asked on most segments, are a bit each; the
- * other kinds come on a few segments and are looked up in the history.
+ * this direction? For the kinds other than A and D (those are a bit each,
+ * hist_check()): they come on a few segments and are looked up in the history.
  * A full history answers yes: no letter can be added to it any more, so
  * the answer changes nothing (this is why it can stand for the bit per
  * kind that Zeek keeps).
@@ -199,8 +199,6 @@ hist_seen(const struct ft_tcp_conn *c, unsigned int dir, enum hist_kind mask)
 	unsigned int i, n, want = 1 + (unsigned int)mask * 2 + dir;
 	unsigned int alt = mask == H_SYN ? 1 + H_SYNACK * 2 + dir : want;
 
-	if (mask == H_ACK || mask == H_DATA)
-		return c->ep[dir].hist_ad & (mask == H_ACK ? 1 : 2);
 	if (c->hist_len + 1 >= FT_TCP_HISTORY_LEN)
 		return true;
 	n = c->hist_len - hist_first(c);
@@ -218,13 +216,20 @@ hist_seen(const struct ft_tcp_conn *c, unsigned int dir, enum hist_kind mask)
  * seen in this direction. @return true when the kind was seen before (SYN
  * and SYN+ACK share one kind, as in Zeek).
  */
-static bool
+static inline bool
 hist_check(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind mask, enum hist_kind letter)
 {
-	if (hist_seen(c, dir, mask))
+	/* A and D, asked on almost every segment: one bit, inlined (the
+	 * callers' constant mask drops the other branch). */
+	if (mask == H_ACK || mask == H_DATA) {
+		const unsigned int bit = mask == H_ACK ? 1 : 2;
+
+		if (c->ep[dir].hist_ad & bit)
+			return true;
+		c->ep[dir].hist_ad |= bit;
+	} else if (hist_seen(c, dir, mask)) {
 		return true;
-	if (mask == H_ACK || mask == H_DATA)
-		c->ep[dir].hist_ad |= mask == H_ACK ? 1 : 2;
+	}
 	hist_add(c, dir, letter);
 	return false;
 }
