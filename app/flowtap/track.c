@@ -333,11 +333,18 @@ flow_create(struct ft_worker *w, const struct ft_pkt *p, const struct ft_flow_ke
 	}
 	age = tcp ? (syn ? FT_AGE_EMBRYONIC : FT_AGE_ESTABLISHED) :
 	      p->cls == FT_CLS_UDP ? FT_FLOW_AGE_UDP : FT_FLOW_AGE_OTHER;
-	/* Handshakes and one-sided non-TCP flows are what a full table sheds. */
+	/* Handshakes and one-sided non-TCP flows are what a full table sheds.
+	 * No room for the hash in its buckets (a flood of crafted collisions)
+	 * is another matter: evicting would not help. One eviction at most: it
+	 * frees an entry, and the insert had already found a slot. */
 	for (;;) {
 		f = ft_flow_insert(w->flows, k, sig, now, age, syn || !tcp);
 		if (f != NULL)
 			break;
+		if (rte_errno == ENOBUFS) {
+			ft_stats_add(&w->stats, FT_CTR_FLOWS_BUCKET_FULL, 1);
+			return NULL;
+		}
 		if (!evict_one(w)) {
 			ft_stats_add(&w->stats, FT_CTR_FLOWS_TABLE_FULL, 1);
 			return NULL;

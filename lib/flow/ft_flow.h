@@ -7,10 +7,11 @@
  * flowtap flow table.
  *
  * Owns: the flow key (VLANs, addresses, ports, protocol; both directions of a
- * flow build the same key), one worker's table of flows (rte_hash with the
- * decoder's symmetric hash as signature, bulk lookups over a burst; entries
- * in an array indexed by the hash's key position, so the table is the pool:
- * preallocated, bounded, no allocation per flow), ageing by a timer wheel
+ * flow build the same key), one worker's table of flows (its own cuckoo hash
+ * table, not rte_hash: see ft_flow.c for why; the decoder's symmetric hash is
+ * the signature, bulk lookups over a burst are staged and prefetched; the key
+ * lives in the entry, entries are one preallocated array that is the pool:
+ * bounded, no allocation per flow), ageing by a timer wheel
  * (Retina's way: a flow is filed once and re-filed only when its timer fires
  * and it turns out to have been busy, so a packet costs one store), the FIFO
  * of embryonic flows that a full table evicts from, and the flow record
@@ -32,14 +33,29 @@
 extern "C" {
 #endif
 
-/** Flow key: canonical order, the lower (address, port) endpoint is side 0. */
+/**
+ * Flow key, 40 bytes: canonical order, the lower (address, port) endpoint is
+ * side 0 (addresses compared as the decoder gives them: IPv4 in the first 4
+ * bytes, zeros after).
+ *
+ * An IPv6 key holds both addresses as they are, so addr[0] <= addr[1]
+ * (memcmp). An IPv4 key holds 12 bytes 0xff then side 0's address in addr[0],
+ * 12 bytes 0x00 then side 1's in addr[1]: addr[0] > addr[1], which no IPv6 key
+ * has, so the two families never share a key without spending a byte on the
+ * IP version (ft_flow_key_ip_ver() tells them apart).
+ */
 struct ft_flow_key {
-	uint8_t addr[2][16];  /**< IPv4 in the first 4 bytes, the rest zero */
+	uint8_t addr[2][16];  /**< see above; ft_flow_endpoints() gives them back plainly */
 	uint16_t port[2];     /**< host order; 0 for protocols without ports */
 	uint32_t vlan_proto;  /**< outer VLAN (12 bits) | inner VLAN << 12 | protocol << 24 */
-	uint8_t ip_ver;       /**< 4 or 6: an IPv6 address never equals an IPv4 one */
-	uint8_t pad[7];       /**< zero: 48 bytes, a size rte_hash compares fast */
 };
+
+/** IP version of a key (4 or 6), from its address order. */
+static inline unsigned int
+ft_flow_key_ip_ver(const struct ft_flow_key *k)
+{
+	return k->addr[0][0] > k->addr[1][0] ? 4 : 6;
+}
 
 /** Ageing classes: TCP's (enum ft_tcp_age) then these. */
 enum ft_flow_age {
@@ -57,30 +73,37 @@ enum ft_flow_age {
 #define FT_FLOW_F_REPLIED     0x10 /**< both sides sent (non-TCP flows) */
 #define FT_FLOW_F_LIVE        0x80 /**< the entry holds a flow */
 
-/** One flow. Written only by its owner worker. */
+/**
+ * One flow, an entry of its table. Written only by its owner worker.
+ *
+ * The first 64 bytes hold what a packet reads or writes: the key (compared
+ * by the lookup, so a lookup touches one bucket line and then this one), the
+ * last packet time, the flags and ids; then the lists' links and the first
+ * packet time (88 bytes in all); the TCP state last. A free entry threads
+ * the table's free list through wheel_next.
+ */
 struct ft_flow {
-	uint32_t wheel_next, wheel_prev;   /**< timer wheel slot list */
-	uint32_t embryo_next, embryo_prev; /**< embryonic FIFO */
-	uint64_t first_ns, last_ns;        /**< first and last packet time */
+	struct ft_flow_key key;            /**< its key (ft_flow_key_of()) */
+	uint64_t last_ns;                  /**< last packet time */
 	uint32_t conn_id;                  /**< unique in the worker (segment cache key) */
-	uint32_t sig;                      /**< hash signature (for deletion) */
+	uint32_t sig;                      /**< hash signature: finds its bucket slot on removal */
+	uint32_t sig_slot;                 /**< payload signature state (ft_sig.h): FT_SIG_NONE,
+					        FT_SIG_OFF or a slot of the worker's ft_sig_worker */
 	uint8_t orig_side;                 /**< key side of the originator */
 	uint8_t age;                       /**< enum ft_tcp_age or ft_flow_age */
 	uint8_t fflags;                    /**< FT_FLOW_F_* */
-	uint8_t ip_ver;
-	uint8_t n_vlan;
-	uint16_t wheel_slot;               /**< slot it is filed in */
-	uint8_t pad;
-	uint32_t sig_slot;                 /**< payload signature state (ft_sig.h): FT_SIG_NONE,
-					        FT_SIG_OFF or a slot of the worker's ft_sig_worker;
-					        fits the padding before tcp */
+	uint8_t ip_ver : 4;                /**< 4 or 6 */
+	uint8_t n_vlan : 4;                /**< VLAN tags, 0 to 2 */
+	uint32_t wheel_next, wheel_prev;   /**< timer wheel slot list (prev: a slot's tag at its head) */
+	uint32_t embryo_next, embryo_prev; /**< embryonic FIFO */
+	uint64_t first_ns;                 /**< first packet time */
 	struct ft_tcp_conn tcp;
 };
 
 /** Creation parameters. */
 struct ft_flow_table_params {
-	const char *name;                    /**< unique name (rte_hash) */
-	uint32_t max_flows;                  /**< entries, >= 8 */
+	const char *name;                    /**< name of its allocations */
+	uint32_t max_flows;                  /**< entries, 8 to 2^31 (fewer count as 8) */
 	int socket;                          /**< NUMA node */
 	uint32_t timeout_s[FT_FLOW_AGE_MAX]; /**< seconds per ageing class */
 };
@@ -104,12 +127,20 @@ uint32_t ft_flow_count(const struct ft_flow_table *t);
 /** Capacity of the table. */
 uint32_t ft_flow_capacity(const struct ft_flow_table *t);
 
-/** Bytes the table allocated (hash, keys, entries), for memory reports. */
+/** Bytes the table allocated (its header and stash, buckets, entries), for memory reports. */
 uint64_t ft_flow_table_memory(const struct ft_flow_table *t);
 
+/** Cuckoo moves made so far (for tests and benchmarks: a sign of the load). */
+uint64_t ft_flow_moves(const struct ft_flow_table *t);
+
+/** Flows in the stash now (for tests: their buckets were full). */
+uint32_t ft_flow_stashed(const struct ft_flow_table *t);
+
 /**
- * Look up to 64 keys at once (rte_hash bulk lookup with the given
- * signatures), prefetching the entries found.
+ * Look up n keys at once with their signatures (the decoder's p->hash),
+ * staged over the burst so that the cache misses overlap: both buckets of
+ * every key are prefetched, then the entries whose signature matches, then
+ * keys are compared; the flows found are prefetched for the caller.
  * @param out  out[i] is the flow of keys[i], or NULL
  */
 void ft_flow_lookup_bulk(struct ft_flow_table *t, const struct ft_flow_key **keys,
@@ -119,9 +150,13 @@ void ft_flow_lookup_bulk(struct ft_flow_table *t, const struct ft_flow_key **key
 struct ft_flow *ft_flow_lookup(struct ft_flow_table *t, const struct ft_flow_key *k, uint32_t sig);
 
 /**
- * Insert a new flow, zeroed but for its bookkeeping, filed on the wheel by
- * ageing class @p age and, when @p embryonic, at the tail of the embryonic FIFO.
- * @return the flow, or NULL when the table is full
+ * Insert a new flow (its key must not be in the table: look it up first),
+ * zeroed but for its key and bookkeeping, filed on the wheel by ageing class
+ * @p age and, when @p embryonic, at the tail of the embryonic FIFO.
+ * @return the flow, or NULL with rte_errno ENOSPC when all max_flows entries
+ *   are in use (removing a flow makes room), or ENOBUFS when both buckets of
+ *   the signature and the stash are full (a flood of colliding hashes:
+ *   removing some other flow does not help)
  */
 struct ft_flow *ft_flow_insert(struct ft_flow_table *t, const struct ft_flow_key *k,
 			       uint32_t sig, uint64_t now_ns, uint8_t age, bool embryonic);
@@ -144,7 +179,7 @@ void ft_flow_embryo_leave(struct ft_flow_table *t, struct ft_flow *f);
 /** The oldest flow still in the embryonic FIFO, or NULL. */
 struct ft_flow *ft_flow_oldest_embryo(struct ft_flow_table *t);
 
-/** Remove a flow (off the wheel, out of the FIFO, key freed). */
+/** Remove a flow (off the wheel, out of the FIFO, out of its bucket, entry freed). */
 void ft_flow_remove(struct ft_flow_table *t, struct ft_flow *f);
 
 /** The key of a flow in the table. */
@@ -221,10 +256,9 @@ void ft_flow_endpoints(const struct ft_flow_table *t, const struct ft_flow *f,
 /**
  * The next flow from listing position @p *pos (start at 0), or NULL at the
  * end; *pos moves past the flow returned. For listings answered a little at
- * a time between bursts: the position stays valid while the table changes,
- * but a flow inserted or removed meanwhile may be missed, and one the hash
- * moved to another bucket may be seen twice. Read-only; skips empty slots
- * of the hash's buckets (8 bytes each) without touching the entries.
+ * a time between bursts: the position (an entry index) stays valid while the
+ * table changes, but a flow inserted or removed meanwhile may be missed.
+ * Read-only; walks the entries ever used, skipping free ones.
  */
 struct ft_flow *ft_flow_iterate(struct ft_flow_table *t, uint32_t *pos);
 

@@ -63,6 +63,7 @@ extern "C" {
 	X(FLOWS_EXPIRED, "flows.expired", 0)                                  \
 	X(FLOWS_EVICTED, "flows.evicted", 0)                                  \
 	X(FLOWS_TABLE_FULL, "flows.table_full", 0)                            \
+	X(FLOWS_BUCKET_FULL, "flows.bucket_full", 0)                          \
 	X(FLOWS_MIDSTREAM_SKIPPED, "flows.midstream_skipped", 0)              \
 	X(FLOWS_RECORDS, "flows.records", 0)                                  \
 	X(FLOWS_RECORDS_DROPPED, "flows.records_dropped", 0)                  \

@@ -114,7 +114,7 @@ track(const struct ft_pkt *p, const uint8_t *frame, uint32_t len, uint64_t now)
 					   syn ? FT_AGE_EMBRYONIC : FT_AGE_ESTABLISHED, syn)) == NULL) {
 			struct ft_flow *victim = ft_flow_oldest_embryo(flows);
 
-			if (victim == NULL)
+			if (victim == NULL || rte_errno == ENOBUFS)
 				return;
 			record(victim, FT_END_EVICTED);
 			ft_flow_remove(flows, victim);

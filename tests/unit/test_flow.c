@@ -1,22 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests of lib/flow: the canonical flow key, the table (insert, lookup,
- * bulk lookup, exact capacity with extendable buckets, remove), the keys and
+ * bulk lookup, exact capacity, cuckoo moves, a bucket-collision flood refused,
+ * remove, iteration), the keys and
  * endpoints it gives back, the embryonic FIFO, the timer wheel (exact expiry
  * tick, re-filing, shorter classes, timeouts beyond the wheel's span, the
  * per-call budget, jumps in time), ft_flow_foreach, ft_flow_renew, and the
  * flow record's JSON line (DESIGN.md section 4, README "Flow records").
  *
- * rte_hash needs DPDK memory: the EAL runs without hugepages, with a private
+ * The table is in DPDK memory: the EAL runs without hugepages, with a private
  * file prefix whose runtime directory is removed at the end (ft_unit.h).
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
-#include <rte_hash.h>
+#include <rte_errno.h>
 #include <rte_memory.h>
 
 #include "ft_decode.h"
@@ -162,7 +164,9 @@ test_keys(void)
 {
 	struct ft_pkt p = pkt4(0x0a000002, 40000, 0x0a000001, 80, IPPROTO_TCP), r = reverse(&p), q;
 	struct ft_flow_key kp, kr, kq, kv[4];
-	static const uint8_t v4_1[16] = { 10, 0, 0, 1 };
+	static const uint8_t v4_1[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					  0xff, 0xff, 0xff, 0xff, 10, 0, 0, 1 };
+	static const uint8_t v4_2[16] = { [12] = 10, 0, 0, 2 };
 	unsigned int sp, sr, i, j, distinct = 1;
 
 	sp = ft_flow_key_make(&p, &kp);
@@ -170,10 +174,12 @@ test_keys(void)
 	check("key: both directions build the same key", memcmp(&kp, &kr, sizeof(kp)) == 0);
 	check("key: the two directions are opposite sides (higher address sent: side 1)",
 	      sp == 1 && sr == 0);
-	check("key: side 0 is the lower endpoint, IPv4 in the first 4 bytes, ports host order",
-	      memcmp(kp.addr[0], v4_1, 16) == 0 && kp.addr[1][3] == 2 && kp.port[0] == 80 &&
-		      kp.port[1] == 40000 && kp.vlan_proto == (uint32_t)IPPROTO_TCP << 24 &&
-		      kp.ip_ver == 4);
+	check("key: 40 bytes", sizeof(kp) == 40);
+	check("key: side 0 is the lower endpoint, IPv4 after 12 bytes 0xff (side 0) or 0 (side 1), "
+	      "ports host order",
+	      memcmp(kp.addr[0], v4_1, 16) == 0 && memcmp(kp.addr[1], v4_2, 16) == 0 &&
+		      kp.port[0] == 80 && kp.port[1] == 40000 &&
+		      kp.vlan_proto == (uint32_t)IPPROTO_TCP << 24 && ft_flow_key_ip_ver(&kp) == 4);
 	check("key: the decoder's hash is symmetric", sig_of(&p) == sig_of(&r));
 
 	q = pkt4(0x0a000001, 81, 0x0a000001, 80, IPPROTO_TCP);
@@ -196,7 +202,13 @@ test_keys(void)
 	ft_flow_key_make(&p, &kp);
 	ft_flow_key_make(&q, &kq);
 	check("key: IPv4 10.0.0.1 and IPv6 a00:1:: are different flows",
-	      memcmp(&kp, &kq, sizeof(kp)) != 0);
+	      memcmp(&kp, &kq, sizeof(kp)) != 0 && ft_flow_key_ip_ver(&kq) == 6);
+	/* IPv6 addresses spelling out the IPv4 key's bytes: still IPv6. */
+	q = pkt6("ffff:ffff:ffff:ffff:ffff:ffff:a00:1", 1000, "::a00:2", 80);
+	ft_flow_key_make(&q, &kq);
+	check("key: IPv6 ffff:..:a00:1 and ::a00:2 are not the IPv4 flow 10.0.0.1 - 10.0.0.2",
+	      memcmp(&kp, &kq, sizeof(kp)) != 0 && ft_flow_key_ip_ver(&kq) == 6 &&
+		      ft_flow_key_ip_ver(&kp) == 4);
 
 	/* VLANs and protocol are part of the key. */
 	for (i = 0; i < 4; i++) {
@@ -257,8 +269,12 @@ test_table(void)
 	check("insert: IPv6 and VLAN flows, each its own entry and conn_id",
 	      g != NULL && h != NULL && g != f && h != f && find(t, &v6) == g && find(t, &vl) == h &&
 		      g->conn_id == 2 && h->conn_id == 3 && ft_flow_count(t) == 3);
-	check("key_of: IPv6 and VLAN flows (the table's hash agrees with the decoder's)",
-	      ft_flow_key_of(t, g) != NULL && ft_flow_key_of(t, h) != NULL);
+	ft_flow_key_make(&vl, &k);
+	check("key_of: IPv6 and VLAN flows", ft_flow_key_of(t, h) != NULL &&
+						    memcmp(ft_flow_key_of(t, h), &k, sizeof(k)) == 0);
+	ft_flow_key_make(&v6, &k);
+	check("key_of: IPv6", ft_flow_key_of(t, g) != NULL &&
+				      memcmp(ft_flow_key_of(t, g), &k, sizeof(k)) == 0);
 
 	/* Bulk: 64 keys, hits and misses in one call, half built from the
 	 * reverse direction. */
@@ -285,8 +301,10 @@ test_table(void)
 	for (i = 0, ok = 1; i < 64; i++)
 		if (out[i] != in[i])
 			ok = 0;
-	check("bulk lookup: more than 64 keys: the first 64 looked up, the rest untouched",
-	      ok && out[64] == (struct ft_flow *)&out && out[69] == (struct ft_flow *)&out);
+	for (i = 64; i < 70; i++)
+		if (out[i] != NULL)
+			ok = 0;
+	check("bulk lookup: more than 64 keys: all looked up", ok);
 	ft_flow_lookup_bulk(t, kp, sigs, 0, out);
 	check("bulk lookup: zero keys is a no-op", out[0] == in[0]);
 
@@ -311,10 +329,7 @@ test_capacity(void)
 {
 	struct ft_flow_table *t = table(1000);
 	struct ft_pkt p;
-	unsigned int i, n = 0, ok;
-	struct ft_flow *f;
-	static struct ft_pkt hostile[257];
-	uint32_t cand;
+	unsigned int i, n = 0;
 
 	for (i = 0; i < 1000; i++) {
 		p = nth(i);
@@ -323,8 +338,10 @@ test_capacity(void)
 	check("capacity: 1000 flows fit a table of 1000", n == 1000 && ft_flow_count(t) == 1000 &&
 								   ft_flow_capacity(t) == 1000);
 	p = nth(1000);
-	check("capacity: the 1001st insert returns NULL", add(t, &p, T0, FT_AGE_EMBRYONIC, false) == NULL &&
-								 ft_flow_count(t) == 1000);
+	rte_errno = 0;
+	check("capacity: the 1001st insert returns NULL (ENOSPC)",
+	      add(t, &p, T0, FT_AGE_EMBRYONIC, false) == NULL && rte_errno == ENOSPC &&
+		      ft_flow_count(t) == 1000);
 	{
 		struct ft_pkt m = nth(500);
 
@@ -336,55 +353,206 @@ test_capacity(void)
 	check("capacity: and then no more", add(t, &p, T0, FT_AGE_EMBRYONIC, false) == NULL);
 	ft_flow_table_free(t);
 
-	/* A hostile key distribution: every key's primary and secondary
-	 * bucket is bucket 0 of a 256-entry table (32 buckets of 8). Without
-	 * extendable buckets 16 would fit. */
-	for (cand = 0, n = 0; n < RTE_DIM(hostile); cand++) {
-		uint32_t s;
+}
 
-		p = pkt4(0x0b000000u | (cand >> 8), (uint16_t)(2000 + (cand & 255)), 0xc0a80002u, 443,
-			 IPPROTO_TCP);
-		s = sig_of(&p);
-		if ((s & 31) == 0 && ((s >> 16) & 31) == 0)
-			hostile[n++] = p;
-	}
-	t = table(256);
-	for (i = 0, n = 0; i < 256; i++)
-		n += add(t, &hostile[i], T0, FT_AGE_EMBRYONIC, false) != NULL;
-	check("capacity: 256 colliding keys fit a table of 256 (extendable buckets)", n == 256);
-	check("capacity: the 257th colliding key does not",
-	      add(t, &hostile[256], T0, FT_AGE_EMBRYONIC, false) == NULL);
-	for (i = 0, ok = 1; i < 256; i++) {
-		f = find(t, &hostile[i]);
-		if (f == NULL || ft_flow_key_of(t, f) == NULL)
-			ok = 0;
-	}
-	check("capacity: every colliding key found, its key given back", ok);
-	for (i = 0; i < 256; i++)
-		ft_flow_remove(t, find(t, &hostile[i]));
-	for (i = 0, n = 0; i < 256; i++)
-		n += add(t, &hostile[i], T0, FT_AGE_EMBRYONIC, false) != NULL;
-	check("capacity: all removed, all fit again", n == 256 && ft_flow_count(t) == 256);
-	ft_flow_table_free(t);
-	/* Control: the same keys and signatures in an rte_hash of 256 without
-	 * extendable buckets: only the two buckets' 16 slots (the keys are
-	 * hostile indeed). */
-	{
-		struct rte_hash_parameters hp = {
-			.name = "ft_test_flow_noext", .entries = 256,
-			.key_len = sizeof(struct ft_flow_key), .socket_id = SOCKET_ID_ANY,
-		};
-		struct rte_hash *h = rte_hash_create(&hp);
-		struct ft_flow_key k;
+/* xorshift64*: random keys that are the same on every run. */
+static uint64_t rnd_state = 0x2545f4914f6cdd1dull;
 
-		for (i = 0, n = 0; h != NULL && i < 256; i++) {
-			ft_flow_key_make(&hostile[i], &k);
-			n += rte_hash_add_key_with_hash(h, &k, sig_of(&hostile[i])) >= 0;
+static uint64_t
+rnd(void)
+{
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return rnd_state * 0x2545f4914f6cdd1dull;
+}
+
+/* A random flow, IPv4 three times in four, else IPv6. */
+static struct ft_pkt
+rnd_pkt(void)
+{
+	uint64_t r = rnd(), q = rnd();
+	struct ft_pkt p = pkt4((uint32_t)r, (uint16_t)(r >> 32), (uint32_t)q, (uint16_t)(q >> 32),
+			       (r >> 48) & 1 ? IPPROTO_TCP : IPPROTO_UDP);
+
+	if (((r >> 56) & 3) == 0) {
+		uint64_t a = rnd(), b = rnd();
+
+		p.ip_ver = 6;
+		memcpy(p.src, &a, 8);
+		memcpy(p.src + 8, &b, 8);
+		memcpy(p.dst, &b, 8);
+		memcpy(p.dst + 8, &r, 8);
+	}
+	return p;
+}
+
+/* Tables of several sizes filled to capacity with random keys: all fit (the
+ * cuckoo moves make room), all are found after the moves, singly and in
+ * bulk, all go, and the table fills again. */
+static void
+test_random_fill(void)
+{
+	static const uint32_t sizes[] = { 8, 9, 100, 1000, 4099, 65536 };
+	static struct ft_pkt pk[65536];
+	static struct ft_flow *in[65536];
+	unsigned int z;
+
+	for (z = 0; z < RTE_DIM(sizes); z++) {
+		const uint32_t n = sizes[z];
+		struct ft_flow_table *t = table(n);
+		struct ft_flow_key keys[32];
+		const struct ft_flow_key *kp[32];
+		struct ft_flow *out[32];
+		uint32_t sigs[32];
+		unsigned int i, j, fit = 0, single = 0, bulk = 0, gone = 0, refit = 0;
+		struct ft_pkt extra;
+		int err;
+
+		for (i = 0; i < n; i++) {
+			pk[i] = rnd_pkt();
+			in[i] = add(t, &pk[i], T0, FT_AGE_ESTABLISHED, false);
+			fit += in[i] != NULL;
 		}
-		check(fmt("capacity: control: without extendable buckets only %u of them fit", n),
-		      h != NULL && n <= 16);
-		rte_hash_free(h);
+		extra = rnd_pkt();
+		rte_errno = 0;
+		err = add(t, &extra, T0, FT_AGE_ESTABLISHED, false) == NULL ? rte_errno : 0;
+		for (i = 0; i < n; i++)
+			single += find(t, &pk[i]) == in[i];
+		for (i = 0; i < n; i += 32) {
+			unsigned int c = RTE_MIN(32u, n - i);
+
+			for (j = 0; j < c; j++) {
+				struct ft_pkt q = (j & 1) ? reverse(&pk[i + j]) : pk[i + j];
+
+				ft_flow_key_make(&q, &keys[j]);
+				kp[j] = &keys[j];
+				sigs[j] = sig_of(&q);
+			}
+			ft_flow_lookup_bulk(t, kp, sigs, c, out);
+			for (j = 0; j < c; j++)
+				bulk += out[j] == in[i + j] && in[i + j] != NULL;
+		}
+		checkf(fmt("random fill %u: all fit, the next one is refused (ENOSPC)", n),
+		       fit == n && ft_flow_count(t) == n && err == ENOSPC,
+		       "%u fit, count %u, rte_errno %d", fit, ft_flow_count(t), err);
+		checkf(fmt("random fill %u: all found after the cuckoo moves, singly and in bulk", n),
+		       single == n && bulk == n && (n < 1000 || ft_flow_moves(t) > 0),
+		       "single %u bulk %u moves %" PRIu64 " stashed %u", single, bulk,
+		       ft_flow_moves(t), ft_flow_stashed(t));
+		for (i = 0; i < n; i++)
+			ft_flow_remove(t, in[i]);
+		for (i = 0; i < n; i++)
+			gone += find(t, &pk[i]) == NULL;
+		for (i = 0; i < n; i++)
+			refit += add(t, &pk[n - 1 - i], T0, FT_AGE_ESTABLISHED, false) != NULL;
+		check(fmt("random fill %u: all removed and gone, all fit again", n),
+		      gone == n && refit == n && ft_flow_count(t) == n);
+		ft_flow_table_free(t);
 	}
+}
+
+/*
+ * A crafted flood: the signature is a fixed-seed CRC, so anyone can make
+ * many keys share one. Those keys have the same two buckets, which no cuckoo
+ * move can relieve: 16 fit there and 8 in the stash, the next are refused
+ * (ENOBUFS, not ENOSPC: evicting a flow elsewhere would not help), and the
+ * table goes on working for the others.
+ */
+static void
+test_collision_flood(void)
+{
+	enum { N = 40 };
+	struct ft_flow_table *t = table(256);
+	struct ft_flow *f[N], *g;
+	struct ft_flow_key k;
+	struct ft_pkt p, others[100];
+	unsigned int i, n = 0, found = 0, other_ok = 0;
+	int err = 0;
+	const uint32_t sig = 0x12345678;
+
+	for (i = 0; i < N; i++) {
+		p = nth(20000 + i);
+		ft_flow_key_make(&p, &k);
+		rte_errno = 0;
+		f[i] = ft_flow_insert(t, &k, sig, T0, FT_AGE_EMBRYONIC, true);
+		if (f[i] != NULL)
+			n++;
+		else if (err == 0)
+			err = rte_errno;
+	}
+	checkf("collision flood: 16 in the two buckets + 8 in the stash, the rest refused (ENOBUFS)",
+	       n == 24 && ft_flow_stashed(t) == 8 && err == ENOBUFS && ft_flow_count(t) == 24,
+	       "%u fit, %u stashed, rte_errno %d", n, ft_flow_stashed(t), err);
+	for (i = 0; i < N; i++) {
+		p = nth(20000 + i);
+		ft_flow_key_make(&p, &k);
+		g = ft_flow_lookup(t, &k, sig);
+		found += i < 24 ? g == f[i] && g != NULL : g == NULL;
+	}
+	check("collision flood: each admitted key found (the stash too), no refused one", found == N);
+	for (i = 0; i < RTE_DIM(others); i++) {
+		others[i] = rnd_pkt();
+		other_ok += add(t, &others[i], T0, FT_AGE_ESTABLISHED, false) != NULL;
+	}
+	for (i = 0; i < RTE_DIM(others); i++)
+		other_ok += find(t, &others[i]) != NULL;
+	check("collision flood: other flows still insert and are found", other_ok == 200);
+	/* A flood flow in a bucket goes: a stashed one moves into its slot. */
+	ft_flow_remove(t, f[0]);
+	check("collision flood: a removal refills a bucket slot from the stash",
+	      ft_flow_stashed(t) == 7 && ft_flow_count(t) == 123);
+	for (i = 1, found = 0; i < 24; i++) {
+		p = nth(20000 + i);
+		ft_flow_key_make(&p, &k);
+		found += ft_flow_lookup(t, &k, sig) == f[i];
+	}
+	p = nth(20000 + 30);
+	ft_flow_key_make(&p, &k);
+	g = ft_flow_insert(t, &k, sig, T0, FT_AGE_EMBRYONIC, true);
+	check("collision flood: the others still found, and one more fits in the stash",
+	      found == 23 && g != NULL && ft_flow_lookup(t, &k, sig) == g && ft_flow_stashed(t) == 8);
+	for (i = 1; i < 24; i++)
+		ft_flow_remove(t, f[i]);
+	ft_flow_remove(t, g);
+	check("collision flood: all removed, the stash empty",
+	      ft_flow_stashed(t) == 0 && ft_flow_count(t) == 100);
+	ft_flow_table_free(t);
+}
+
+/* On a table that does not change, the listing visits every live flow once
+ * and no free entry. */
+static void
+test_iterate(void)
+{
+	enum { N = 500 };
+	struct ft_flow_table *t = table(N);
+	static uint8_t seen[N];
+	struct ft_flow *f[N], *g;
+	struct ft_pkt p;
+	uint32_t pos = 0;
+	unsigned int i, ok = 1, visits = 0;
+
+	for (i = 0; i < N; i++) {
+		p = nth(30000 + i);
+		f[i] = add(t, &p, T0, FT_AGE_ESTABLISHED, false);
+	}
+	for (i = 0; i < N; i += 3)
+		ft_flow_remove(t, f[i]);
+	while ((g = ft_flow_iterate(t, &pos)) != NULL) {
+		visits++;
+		seen[ft_flow_index(t, g)]++;
+	}
+	for (i = 0; i < N; i++)
+		if (seen[ft_flow_index(t, f[i])] != (i % 3 != 0))
+			ok = 0;
+	check(fmt("iterate: each of the %u live flows once, no removed one", N - (N + 2) / 3),
+	      ok && visits == ft_flow_count(t) && ft_flow_iterate(t, &pos) == NULL);
+	pos = 0;
+	ft_flow_table_free(t);
+	t = table(64);
+	check("iterate: an empty table lists nothing", ft_flow_iterate(t, &pos) == NULL);
+	ft_flow_table_free(t);
 }
 
 static void
@@ -1088,6 +1256,9 @@ main(void)
 	test_keys();
 	test_table();
 	test_capacity();
+	test_random_fill();
+	test_collision_flood();
+	test_iterate();
 	test_endpoints();
 	test_embryo();
 	test_wheel();
