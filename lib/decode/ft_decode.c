@@ -507,7 +507,7 @@ ft_decode_sym_hash(const uint8_t *a, uint16_t ap, const uint8_t *b, uint16_t bp,
 		   uint8_t proto, uint32_t extra)
 {
 	uint64_t w[FT_SYM_WORDS];
-	int c = memcmp(a, b, 16);
+	int c = ft_addr_cmp(a, b);
 
 	if (c > 0 || (c == 0 && ap > bp)) {
 		const uint8_t *x = a;

@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -172,6 +173,29 @@ enum ft_pkt_class ft_decode(const uint8_t *data, uint32_t caplen, uint32_t wirel
  */
 uint32_t ft_decode_sym_hash(const uint8_t *a, uint16_t ap, const uint8_t *b, uint16_t bp,
 			    uint8_t proto, uint32_t extra);
+
+/**
+ * Order two 16-byte addresses as memcmp() does (<0, 0, >0), inline: every
+ * packet compares its two addresses twice (hash and flow key), and a libc
+ * call there cost 8% of a worker (perf, replay of 1M connections).
+ */
+static inline int
+ft_addr_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x, y;
+
+	memcpy(&x, a, 8);
+	memcpy(&y, b, 8);
+	if (x == y) {
+		memcpy(&x, a + 8, 8);
+		memcpy(&y, b + 8, 8);
+		if (x == y)
+			return 0;
+	}
+	x = __builtin_bswap64(x);
+	y = __builtin_bswap64(y);
+	return x < y ? -1 : 1;
+}
 
 /** Name of a class, e.g. "tcp"; "unknown" when out of range. */
 const char *ft_pkt_class_name(unsigned int cls);

@@ -1893,6 +1893,29 @@ test_coverage(void)
 	return NULL;
 }
 
+/* ft_addr_cmp() must order addresses exactly as memcmp(): the flow key's
+ * canonical side and the symmetric hash depend on it. */
+static const char *
+test_addr_cmp(void)
+{
+	uint8_t a[16], b[16];
+	uint32_t x = 12345;
+	unsigned int i, k;
+
+	for (i = 0; i < 100000; i++) {
+		for (k = 0; k < 16; k++) {
+			x = x * 1103515245u + 12345u;
+			a[k] = (uint8_t)(x >> 16);
+			/* Mostly equal bytes, so every position gets to decide. */
+			b[k] = (x >> 8) % 4 == 0 ? (uint8_t)(x >> 24) : a[k];
+		}
+		if ((ft_addr_cmp(a, b) > 0) != (memcmp(a, b, 16) > 0) ||
+		    (ft_addr_cmp(a, b) == 0) != (memcmp(a, b, 16) == 0))
+			return "differs from memcmp";
+	}
+	return NULL;
+}
+
 int
 main(void)
 {
@@ -1906,6 +1929,7 @@ main(void)
 		result(cases[i].name, run_case(&cases[i]));
 
 	result("table covers every class and malformed reason", test_coverage());
+	result("ft_addr_cmp orders as memcmp", test_addr_cmp());
 
 	h0 = hash_of(h_tcp4, 0);
 	h1 = hash_of(h_tcp4, 1);
