@@ -260,7 +260,7 @@ ladder_fill(struct ft_worker *w, const struct ft_flow *f, unsigned int dir, cons
 {
 	memset(l, 0, sizeof(*l));
 	l->ts_ns = now;
-	l->first_ns = f->first_ns;
+	l->first_ns = ft_flow_first_ns(w->flows, f);
 	l->conn_id = f->conn_id;
 	l->worker = (uint16_t)w->idx;
 	l->dir = (uint8_t)dir;

@@ -23,6 +23,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -76,11 +77,13 @@ enum ft_flow_age {
 /**
  * One flow, an entry of its table. Written only by its owner worker.
  *
- * The first 64 bytes hold what a packet reads or writes: the key (compared
- * by the lookup, so a lookup touches one bucket line and then this one), the
- * last packet time, the flags and ids; then the lists' links and the first
- * packet time (88 bytes in all); the TCP state last. A free entry threads
- * the table's free list through wheel_next.
+ * Three whole cache lines (entries are line-aligned): the first holds what a
+ * packet reads or writes besides the TCP state (the key, compared by the
+ * lookup, the last packet time, the flags and ids), the other two the TCP
+ * state; a packet touches these three lines and no other. What only
+ * insertion, ageing and removal touch (the timer wheel's and the embryonic
+ * FIFO's links, the first packet time) lives apart, in the table's
+ * parallel array (ft_flow_first_ns()).
  */
 struct ft_flow {
 	struct ft_flow_key key;            /**< its key (ft_flow_key_of()) */
@@ -94,11 +97,11 @@ struct ft_flow {
 	uint8_t fflags;                    /**< FT_FLOW_F_* */
 	uint8_t ip_ver : 4;                /**< 4 or 6 */
 	uint8_t n_vlan : 4;                /**< VLAN tags, 0 to 2 */
-	uint32_t wheel_next, wheel_prev;   /**< timer wheel slot list (prev: a slot's tag at its head) */
-	uint32_t embryo_next, embryo_prev; /**< embryonic FIFO */
-	uint64_t first_ns;                 /**< first packet time */
 	struct ft_tcp_conn tcp;
 };
+
+_Static_assert(offsetof(struct ft_flow, tcp) == 64 && sizeof(struct ft_flow) == 192,
+	       "struct ft_flow must stay three cache lines: the key line, then the TCP state");
 
 /** Creation parameters. */
 struct ft_flow_table_params {
@@ -181,6 +184,9 @@ struct ft_flow *ft_flow_oldest_embryo(struct ft_flow_table *t);
 
 /** Remove a flow (off the wheel, out of the FIFO, out of its bucket, entry freed). */
 void ft_flow_remove(struct ft_flow_table *t, struct ft_flow *f);
+
+/** Time of a flow's first packet (of its current connection, after a port reuse), in ns. */
+uint64_t ft_flow_first_ns(const struct ft_flow_table *t, const struct ft_flow *f);
 
 /** The key of a flow in the table. */
 const struct ft_flow_key *ft_flow_key_of(const struct ft_flow_table *t, const struct ft_flow *f);

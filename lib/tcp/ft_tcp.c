@@ -434,21 +434,40 @@ segcache_slot(struct ft_tcp_segcache *sc, uint32_t conn_id, unsigned int dir, ui
 	return &sc->slot[h & sc->mask];
 }
 
-/* CRC32-C of payload bytes. Payload is not aligned: words are copied out
- * (rte_hash_crc() would load them in place, which is undefined behaviour). */
+/*
+ * Digest of payload bytes: CRC32-C over four interleaved lanes of 8-byte
+ * words, folded together at the end. One CRC chain is bound by the crc32
+ * instruction's latency (3 cycles per 8 bytes: about 175 ns for a 1460-byte
+ * segment, on every data segment); four independent chains run at its
+ * throughput instead. Only ever compared with itself. Payload is not
+ * aligned: words are copied out (rte_hash_crc() would load them in place,
+ * which is undefined behaviour).
+ */
 static inline uint32_t
 digest(const uint8_t *d, uint32_t len)
 {
-	uint32_t h = 0x9e3779b9, i = 0;
-	uint64_t w;
+	uint32_t h0 = 0x9e3779b9, h1 = 0x85ebca6b, h2 = 0xc2b2ae35, h3 = 0x27d4eb2f, i = 0;
+	uint64_t w0, w1, w2, w3;
 
+	for (; i + 32 <= len; i += 32) {
+		memcpy(&w0, d + i, 8);
+		memcpy(&w1, d + i + 8, 8);
+		memcpy(&w2, d + i + 16, 8);
+		memcpy(&w3, d + i + 24, 8);
+		h0 = rte_hash_crc_8byte(w0, h0);
+		h1 = rte_hash_crc_8byte(w1, h1);
+		h2 = rte_hash_crc_8byte(w2, h2);
+		h3 = rte_hash_crc_8byte(w3, h3);
+	}
 	for (; i + 8 <= len; i += 8) {
-		memcpy(&w, d + i, 8);
-		h = rte_hash_crc_8byte(w, h);
+		memcpy(&w0, d + i, 8);
+		h0 = rte_hash_crc_8byte(w0, h0);
 	}
 	for (; i < len; i++)
-		h = rte_hash_crc_1byte(d[i], h);
-	return h;
+		h0 = rte_hash_crc_1byte(d[i], h0);
+	h0 = rte_hash_crc_4byte(h1, h0);
+	h0 = rte_hash_crc_4byte(h2, h0);
+	return rte_hash_crc_4byte(h3 ^ len, h0);
 }
 
 /* Remember an in-order segment's bytes. */

@@ -253,7 +253,7 @@ test_table(void)
 	f = add(t, &p, T0, FT_AGE_EMBRYONIC, false);
 	ft_flow_key_make(&p, &k);
 	check("insert: a zeroed flow with its bookkeeping",
-	      f != NULL && ft_flow_count(t) == 1 && f->first_ns == T0 && f->last_ns == T0 &&
+	      f != NULL && ft_flow_count(t) == 1 && ft_flow_first_ns(t, f) == T0 && f->last_ns == T0 &&
 		      f->age == FT_AGE_EMBRYONIC && f->fflags == FT_FLOW_F_LIVE && f->conn_id == 1 &&
 		      f->sig == sig_of(&p));
 	check("lookup: found from either direction", find(t, &p) == f && find(t, &r) == f);
@@ -318,7 +318,7 @@ test_table(void)
 	check("remove: twice is a no-op", ft_flow_count(t) == i - 1);
 	f = add(t, &p, T0 + 5, FT_AGE_EMBRYONIC, false);
 	check("reinsert: found again with a new conn_id",
-	      f != NULL && find(t, &p) == f && f->conn_id > 3 && f->first_ns == T0 + 5 &&
+	      f != NULL && find(t, &p) == f && f->conn_id > 3 && ft_flow_first_ns(t, f) == T0 + 5 &&
 		      ft_flow_count(t) == i);
 	ft_flow_table_free(t);
 	ft_flow_table_free(NULL);
@@ -450,6 +450,62 @@ test_random_fill(void)
 		      gone == n && refit == n && ft_flow_count(t) == n);
 		ft_flow_table_free(t);
 	}
+}
+
+/* Churn at capacity: flows come and go at random, so slots move between
+ * their two buckets and spill counts rise and fall; after every round the
+ * bulk lookup (which reads a second bucket only when its first says some
+ * slot spilled there) still finds every live flow. */
+static void
+test_churn_bulk(void)
+{
+	enum { N = 4099, ROUNDS = 20 };
+	static struct ft_pkt pk[N];
+	static struct ft_flow *in[N];
+	struct ft_flow_table *t = table(N);
+	struct ft_flow_key keys[32];
+	const struct ft_flow_key *kp[32];
+	struct ft_flow *out[32];
+	uint32_t sigs[32];
+	unsigned int r, i, j, live = 0, found = 0, lost = 0;
+
+	for (i = 0; i < N; i++) {
+		pk[i] = rnd_pkt();
+		in[i] = add(t, &pk[i], T0, FT_AGE_ESTABLISHED, false);
+	}
+	for (r = 0; r < ROUNDS; r++) {
+		for (i = 0; i < N; i++) {
+			if (in[i] != NULL && (rnd() & 1)) {
+				ft_flow_remove(t, in[i]);
+				in[i] = NULL;
+			}
+		}
+		for (i = 0; i < N; i++) {
+			if (in[i] == NULL) {
+				pk[i] = rnd_pkt();
+				in[i] = add(t, &pk[i], T0, FT_AGE_ESTABLISHED, false);
+			}
+		}
+		for (i = 0; i < N; i += 32) {
+			unsigned int c = RTE_MIN(32u, N - i);
+
+			for (j = 0; j < c; j++) {
+				ft_flow_key_make(&pk[i + j], &keys[j]);
+				kp[j] = &keys[j];
+				sigs[j] = sig_of(&pk[i + j]);
+			}
+			ft_flow_lookup_bulk(t, kp, sigs, c, out);
+			for (j = 0; j < c; j++) {
+				live += in[i + j] != NULL;
+				found += in[i + j] != NULL && out[j] == in[i + j];
+				lost += in[i + j] != NULL && out[j] != in[i + j];
+			}
+		}
+	}
+	checkf("churn at capacity: every live flow found in bulk after each round",
+	       lost == 0 && found == live && live > (N - 8) * ROUNDS && ft_flow_moves(t) > 0,
+	       "live %u found %u lost %u moves %" PRIu64, live, found, lost, ft_flow_moves(t));
+	ft_flow_table_free(t);
 }
 
 /*
@@ -973,7 +1029,7 @@ test_foreach_renew(void)
 	ft_flow_embryo_leave(fe.t, f);
 	ft_flow_renew(fe.t, f, T0 + 7 * NS_S, true);
 	check("renew: a new conn_id, times start afresh, record/ladder flags cleared, embryonic again",
-	      f->conn_id != id && f->conn_id > id && f->first_ns == T0 + 7 * NS_S &&
+	      f->conn_id != id && f->conn_id > id && ft_flow_first_ns(fe.t, f) == T0 + 7 * NS_S &&
 		      f->last_ns == T0 + 7 * NS_S &&
 		      f->fflags == (FT_FLOW_F_LIVE | FT_FLOW_F_TCP | FT_FLOW_F_EMBRYO) &&
 		      ft_flow_oldest_embryo(fe.t) == f && find(fe.t, &p) == f);
@@ -1257,6 +1313,7 @@ main(void)
 	test_table();
 	test_capacity();
 	test_random_fill();
+	test_churn_bulk();
 	test_collision_flood();
 	test_iterate();
 	test_endpoints();
