@@ -210,16 +210,6 @@ free_slot(const struct bucket *bk)
 	return -1;
 }
 
-static inline unsigned int
-free_slots(const struct bucket *bk)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < BUCKET_SLOTS; i++)
-		n += bk->idx[i] == EMPTY;
-	return n;
-}
-
 /* A slot of signature sig entered (delta 1) or left (-1) bucket b: keep
  * its first candidate's spill count. */
 static inline void
@@ -317,6 +307,15 @@ cuckoo_make_room(struct ft_flow_table *t, uint32_t b1, uint32_t b2, unsigned int
 	return NIL;
 }
 
+/* Take stash slot i out (the last one fills its place). */
+static inline void
+stash_drop(struct ft_flow_table *t, unsigned int i)
+{
+	t->stash_n--;
+	t->stash_sig[i] = t->stash_sig[t->stash_n];
+	t->stash_idx[i] = t->stash_idx[t->stash_n];
+}
+
 /* A bucket slot freed: a stashed signature that belongs there moves in. */
 static void
 stash_refill(struct ft_flow_table *t, uint32_t b, unsigned int s)
@@ -332,9 +331,7 @@ stash_refill(struct ft_flow_table *t, uint32_t b, unsigned int s)
 		t->buckets[b].sig[s] = t->stash_sig[i];
 		t->buckets[b].idx[s] = t->stash_idx[i];
 		spill_count(t, b, t->stash_sig[i], 1);
-		t->stash_n--;
-		t->stash_sig[i] = t->stash_sig[t->stash_n];
-		t->stash_idx[i] = t->stash_idx[t->stash_n];
+		stash_drop(t, i);
 		return;
 	}
 }
@@ -506,21 +503,6 @@ stash_lookup(struct ft_flow_table *t, const struct ft_flow_key *k, uint32_t sig)
 	return NULL;
 }
 
-struct ft_flow *
-ft_flow_lookup(struct ft_flow_table *t, const struct ft_flow_key *k, uint32_t sig)
-{
-	uint32_t b1, b2;
-	struct ft_flow *f;
-
-	buckets_of(t, sig, &b1, &b2);
-	f = match(t, &t->buckets[b1], sig_hits(&t->buckets[b1], sig), k);
-	if (f == NULL)
-		f = match(t, &t->buckets[b2], sig_hits(&t->buckets[b2], sig), k);
-	if (f == NULL && unlikely(t->stash_n != 0))
-		f = stash_lookup(t, k, sig);
-	return f;
-}
-
 /* Three passes over the keys, so that each pass's cache misses overlap
  * instead of following each other key by key. */
 static void
@@ -541,10 +523,11 @@ lookup_chunk(struct ft_flow_table *t, const struct ft_flow_key **keys, const uin
 			rte_prefetch0(&t->buckets[b2[i]]);
 	}
 	for (i = 0; i < n; i++) {
-		unsigned int m = sig_hits(&t->buckets[b1[i]], sigs[i]);
+		unsigned int m = sig_hits(&t->buckets[b1[i]], sigs[i]), r;
+
 		if (second[i])
 			m |= sig_hits(&t->buckets[b2[i]], sigs[i]) << BUCKET_SLOTS;
-		unsigned int r = m;
+		r = m;
 
 		hits[i] = (uint16_t)m;
 		while (r != 0) {
@@ -564,6 +547,16 @@ lookup_chunk(struct ft_flow_table *t, const struct ft_flow_key **keys, const uin
 			f = stash_lookup(t, keys[i], sigs[i]);
 		out[i] = f;
 	}
+}
+
+/* One key: the same passes, so one place knows where a key may be. */
+struct ft_flow *
+ft_flow_lookup(struct ft_flow_table *t, const struct ft_flow_key *k, uint32_t sig)
+{
+	struct ft_flow *f;
+
+	lookup_chunk(t, &k, &sig, 1, &f);
+	return f;
 }
 
 void
@@ -670,18 +663,20 @@ ft_flow_insert(struct ft_flow_table *t, const struct ft_flow_key *k, uint32_t si
 	       uint64_t now_ns, uint8_t age, bool embryonic)
 {
 	uint32_t b1, b2, b, idx;
-	unsigned int n1, n2, s = 0;
+	unsigned int s = 0;
+	int free1, free2;
 	struct ft_flow *f;
 
 	/* A place for the signature first, even in a full table: a caller
 	 * told ENOSPC evicts a flow and retries, and finds the place still
 	 * free; one told ENOBUFS knows evicting would not help. */
 	buckets_of(t, sig, &b1, &b2);
-	n1 = free_slots(&t->buckets[b1]);
-	n2 = free_slots(&t->buckets[b2]);
-	if (n1 != 0 || n2 != 0) {
-		b = n1 != 0 ? b1 : b2; /* the first candidate when it has room: see spill */
-		s = (unsigned int)free_slot(&t->buckets[b]);
+	free1 = free_slot(&t->buckets[b1]);
+	free2 = free1 >= 0 ? -1 : free_slot(&t->buckets[b2]);
+	if (free1 >= 0 || free2 >= 0) {
+		/* The first candidate when it has room: see spill. */
+		b = free1 >= 0 ? b1 : b2;
+		s = (unsigned int)(free1 >= 0 ? free1 : free2);
 	} else {
 		b = cuckoo_make_room(t, b1, b2, &s);
 		if (b == NIL && t->stash_n == STASH_SLOTS) {
@@ -776,9 +771,7 @@ slot_clear(struct ft_flow_table *t, uint32_t sig, uint32_t idx)
 	}
 	for (i = 0; i < t->stash_n; i++) {
 		if (t->stash_idx[i] == idx) {
-			t->stash_n--;
-			t->stash_sig[i] = t->stash_sig[t->stash_n];
-			t->stash_idx[i] = t->stash_idx[t->stash_n];
+			stash_drop(t, i);
 			return;
 		}
 	}
@@ -860,7 +853,6 @@ ft_flow_foreach(struct ft_flow_table *t, ft_flow_expire_fn fn, void *arg)
 	}
 }
 
-/* Records ----------------------------------------------------------------- */
 /* Records ----------------------------------------------------------------- */
 
 
