@@ -266,6 +266,18 @@ hist_scaled(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind k, uint32_t 
 		}
 }
 
+/* One more of a scaled letter's events (retransmission, zero window, gap):
+ * @return the new count, which stops at @p max (the packed field's range),
+ * and from there on adds no letter. */
+static inline uint32_t
+hist_count(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind k, uint32_t count, uint32_t max)
+{
+	if (count >= max)
+		return count;
+	hist_scaled(c, dir, k, ++count);
+	return count;
+}
+
 /* Zeek's endpoint state machine (enough of it for conn_state). */
 static void
 zeek_update(struct ft_tcp_conn *c, unsigned int dir, uint8_t flags, uint16_t len)
@@ -946,10 +958,7 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 	/* Retransmission (history 't' even when the window check then
 	 * refuses it), and whether its bytes differ from the first time. */
 	if (len != 0 && !first_from_s && seq_before(t->seq, s->data_end)) {
-		if (s->rexmit < FT_TCP_REXMIT_MAX) {
-			s->rexmit++;
-			hist_scaled(c, dir, H_REXMIT, s->rexmit);
-		}
+		s->rexmit = hist_count(c, dir, H_REXMIT, s->rexmit, FT_TCP_REXMIT_MAX);
 		if (segcache_differs(segs, conn_id, dir, t->seq, pl, len) == 1)
 			anomaly(c, r, FT_EV_RETRANSMIT_DIFFERENT_DATA, FT_EVF_SEQ | FT_EVF_ACK, t->seq,
 				t->ack, 0, NULL);
@@ -965,19 +974,13 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 	 * what the sender was seen using is a content gap (history 'g'). */
 	if ((len != 0 || (f & FT_TCP_FIN)) && (first_from_s || !seq_before(t->seq, s->data_end))) {
 		if (!first_from_s && seq_after(t->seq, s->end) && (s->flags & FT_TCPE_ISN)) {
-			if (s->gaps < FT_TCP_GAPS_MAX) {
-				s->gaps++;
-				hist_scaled(c, dir, H_GAP, s->gaps);
-			}
+			s->gaps = (uint8_t)hist_count(c, dir, H_GAP, s->gaps, FT_TCP_GAPS_MAX);
 		}
 		if (len != 0)
 			segcache_put(segs, conn_id, dir, t->seq, pl, len);
 	}
 	if (t->win == 0 && !(f & FT_TCP_FIN)) {
-		if (s->zero_win < FT_TCP_ZERO_WIN_MAX) {
-			s->zero_win++;
-			hist_scaled(c, dir, H_ZWIN, s->zero_win);
-		}
+		s->zero_win = hist_count(c, dir, H_ZWIN, s->zero_win, FT_TCP_ZERO_WIN_MAX);
 	}
 
 	/* Sender's sequence space and window. */
@@ -1011,10 +1014,7 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 			anomaly(c, r, FT_EV_ACK_UNSEEN_DATA, FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED,
 				t->seq, ack, rcv->end, NULL);
 			/* The bytes were sent, we did not see them: a gap in its stream. */
-			if (rcv->gaps < FT_TCP_GAPS_MAX) {
-				rcv->gaps++;
-				hist_scaled(c, dir ^ 1, H_GAP, rcv->gaps);
-			}
+			rcv->gaps = (uint8_t)hist_count(c, dir ^ 1, H_GAP, rcv->gaps, FT_TCP_GAPS_MAX);
 			rcv->end = ack;
 			if (seq_after(ack, rcv->data_end))
 				rcv->data_end = ack;
