@@ -157,11 +157,9 @@ drain_events(struct ft_app *app)
 
 		DRAIN_RING(wk->events, struct ft_event, write_event(app, &items_[i_]));
 		DRAIN_RING(wk->observe, struct ft_obs, observe(app, &items_[i_]));
-		if (app->flow_log_out != NULL)
+		if (wk->records != NULL)
 			DRAIN_RING(wk->records, struct ft_flow_record,
 				   ft_flow_record_write_json(app->flow_log_out, &items_[i_]));
-		else
-			DRAIN_RING(wk->records, struct ft_flow_record, (void)items_[i_]);
 		if (wk->ladder != NULL)
 			DRAIN_RING(wk->ladder, struct ft_ladder_line,
 				   ft_ladder_print(app, &items_[i_], stdout));

@@ -108,6 +108,12 @@ write_record(struct ft_worker *w, struct ft_flow *f, enum ft_tcp_end end)
 	if (!(f->fflags & FT_FLOW_F_TCP) || (f->fflags & FT_FLOW_F_RECORD_DONE))
 		return;
 	f->fflags |= FT_FLOW_F_RECORD_DONE;
+	if (w->records == NULL) {
+		/* No flow log: nobody would read it (flows.records still counts
+		 * the connections whose record is made). */
+		ft_stats_add(&w->stats, FT_CTR_FLOWS_RECORDS, 1);
+		return;
+	}
 	ft_flow_record_fill(&rec, w->flows, f, end);
 	if (ft_ring_put(w, w->records, &rec, sizeof(rec), FT_CTR_FLOWS_RECORDS_DROPPED))
 		ft_stats_add(&w->stats, FT_CTR_FLOWS_RECORDS, 1);
@@ -522,7 +528,7 @@ on_exit_flush(struct ft_flow *f, void *arg)
 void
 ft_track_flush(struct ft_worker *w)
 {
-	ft_flow_foreach(w->flows, on_exit_flush, w);
+	ft_flow_flush(w->flows, on_exit_flush, w);
 	ft_stats_set(&w->stats, FT_CTR_FLOWS_ACTIVE, 0);
 }
 

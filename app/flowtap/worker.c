@@ -493,11 +493,17 @@ ft_workers_create(struct ft_app *app)
 
 		w->events = ring_create("ft_ev_%u%.0u", i, 0, sizeof(struct ft_event),
 					app->cfg.event_ring, w->socket);
-		w->records = ring_create("ft_rec_%u%.0u", i, 0, sizeof(struct ft_flow_record),
-					 app->cfg.record_ring, w->socket);
+		/* Records go to the flow log's writer: without a flow log no
+		 * ring, and the worker counts records without building them. */
+		if (app->cfg.flow_log[0] != '\0') {
+			w->records = ring_create("ft_rec_%u%.0u", i, 0, sizeof(struct ft_flow_record),
+						 app->cfg.record_ring, w->socket);
+			if (w->records == NULL)
+				return -1;
+		}
 		w->observe = ring_create("ft_obs_%u%.0u", i, 0, sizeof(struct ft_obs),
 					 app->cfg.observe_ring, w->socket);
-		if (w->events == NULL || w->records == NULL || w->observe == NULL)
+		if (w->events == NULL || w->observe == NULL)
 			return -1;
 		if (app->ladder_on) {
 			w->ladder = ring_create("ft_lad_%u%.0u", i, 0, sizeof(struct ft_ladder_line),

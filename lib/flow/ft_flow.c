@@ -74,6 +74,7 @@
 #define STASH_SLOTS 8
 #define CUCKOO_NODES 64      /* buckets the displacement search may read */
 #define LOOKUP_CHUNK 64      /* keys staged at once by the bulk lookup */
+#define SPILL_STUCK UINT8_MAX /* a spill count that stays (see spill[]) */
 
 struct bucket {
 	uint32_t sig[BUCKET_SLOTS];
@@ -97,9 +98,13 @@ struct ft_flow_table {
 	/* spill[b]: slots whose first candidate is bucket b that sit in their
 	 * second. New flows take their first candidate when it has room, so
 	 * most buckets spill nothing, and a bulk lookup reads the second
-	 * candidate's line only when spill[] says it may hold the key (4 bytes
-	 * per bucket: a small array that stays in cache). */
-	uint32_t *spill;
+	 * candidate's line only when spill[] says it may hold the key. One
+	 * byte per bucket, so that the array stays in L2 (150 KB for a 1M
+	 * table; as uint32_t, its random reads missed the cache and took a
+	 * third of the lookup). A count that reaches SPILL_STUCK stays there
+	 * (it no longer knows when it could drop to 0): that bucket's second
+	 * candidate is always read. Only crafted collisions get there. */
+	uint8_t *spill;
 	uint32_t n_buckets;
 	uint32_t capacity;      /* size of flows[] */
 	uint32_t count;
@@ -218,8 +223,8 @@ spill_count(struct ft_flow_table *t, uint32_t b, uint32_t sig, int delta)
 	uint32_t b1, b2;
 
 	buckets_of(t, sig, &b1, &b2);
-	if (b != b1)
-		t->spill[b1] += (uint32_t)delta;
+	if (b != b1 && t->spill[b1] != SPILL_STUCK)
+		t->spill[b1] = (uint8_t)(t->spill[b1] + delta);
 }
 
 /* Move slot s of bucket from into free slot d of bucket to. */
@@ -363,7 +368,7 @@ ft_flow_table_create(const struct ft_flow_table_params *prm)
 	bsize = (size_t)t->n_buckets * sizeof(struct bucket);
 	fsize = (size_t)cap * sizeof(struct ft_flow);
 	lsize = (size_t)cap * sizeof(struct flow_links);
-	ssize = (size_t)t->n_buckets * sizeof(uint32_t);
+	ssize = (size_t)t->n_buckets * sizeof(t->spill[0]);
 	t->buckets = rte_malloc_socket(name, bsize, RTE_CACHE_LINE_SIZE, prm->socket);
 	t->flows = rte_zmalloc_socket(name, fsize, RTE_CACHE_LINE_SIZE, prm->socket);
 	t->links = rte_zmalloc_socket(name, lsize, RTE_CACHE_LINE_SIZE, prm->socket);
@@ -658,6 +663,25 @@ ft_flow_oldest_embryo(struct ft_flow_table *t)
 
 /* Insert and remove ------------------------------------------------------- */
 
+/* The entry the next insert will take, for writing: its three lines are
+ * written right after (the key; the TCP state's init and first update) and
+ * its links read (the free list) and written. Fetched one insert ahead, a
+ * burst of new connections does not stall on each of them in turn. */
+static inline void
+prefetch_next_free(const struct ft_flow_table *t)
+{
+	const uint32_t idx = t->free_head != NIL ? t->free_head : t->top;
+	const char *p;
+	unsigned int off;
+
+	if (idx >= t->capacity)
+		return;
+	p = (const char *)&t->flows[idx];
+	for (off = 0; off < sizeof(struct ft_flow); off += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0_write(p + off);
+	rte_prefetch0_write(&t->links[idx]);
+}
+
 struct ft_flow *
 ft_flow_insert(struct ft_flow_table *t, const struct ft_flow_key *k, uint32_t sig,
 	       uint64_t now_ns, uint8_t age, bool embryonic)
@@ -718,6 +742,7 @@ ft_flow_insert(struct ft_flow_table *t, const struct ft_flow_key *k, uint32_t si
 	if (embryonic)
 		embryo_push(t, idx);
 	t->count++;
+	prefetch_next_free(t);
 	return f;
 }
 
@@ -835,22 +860,53 @@ ft_flow_age(struct ft_flow_table *t, uint64_t now_ns, unsigned int budget, ft_fl
 	return expired;
 }
 
-/* Every live flow is filed on the wheel: walking its slots visits exactly
- * them, without touching the (possibly never used) rest of the table. */
+/* Entries below the high-water mark, in order: the hardware prefetcher
+ * follows the walk, and the next entries' lines are asked for ahead. */
+#define WALK_AHEAD 4
+
 void
 ft_flow_foreach(struct ft_flow_table *t, ft_flow_expire_fn fn, void *arg)
 {
-	uint32_t slot, idx, next;
+	uint32_t idx;
 
-	for (slot = 0; slot < WHEEL_SLOTS; slot++) {
-		for (idx = t->wheel[slot]; idx != NIL; idx = next) {
-			struct ft_flow *f = &t->flows[idx];
+	for (idx = 0; idx < t->top; idx++) {
+		struct ft_flow *f = &t->flows[idx];
 
-			next = t->links[idx].wheel_next;
-			if (fn(f, arg) == FT_FLOW_FREE)
-				ft_flow_remove(t, f);
-		}
+		if (idx + WALK_AHEAD < t->top)
+			prefetch_entry(&t->flows[idx + WALK_AHEAD]);
+		if ((f->fflags & FT_FLOW_F_LIVE) && fn(f, arg) == FT_FLOW_FREE)
+			ft_flow_remove(t, f);
 	}
+}
+
+uint32_t
+ft_flow_flush(struct ft_flow_table *t, ft_flow_expire_fn fn, void *arg)
+{
+	uint32_t idx, n = 0, i;
+
+	for (idx = 0; idx < t->top; idx++) {
+		struct ft_flow *f = &t->flows[idx];
+
+		if (idx + WALK_AHEAD < t->top)
+			prefetch_entry(&t->flows[idx + WALK_AHEAD]);
+		if (!(f->fflags & FT_FLOW_F_LIVE))
+			continue;
+		(void)fn(f, arg);
+		f->fflags = 0;
+		n++;
+	}
+	/* Empty, as created; the entries (all free now) are reused from the
+	 * bottom again. */
+	memset(t->buckets, 0xff, (size_t)t->n_buckets * sizeof(struct bucket));
+	memset(t->spill, 0, (size_t)t->n_buckets * sizeof(t->spill[0]));
+	for (i = 0; i < WHEEL_SLOTS; i++)
+		t->wheel[i] = NIL;
+	t->embryo_head = t->embryo_tail = NIL;
+	t->free_head = NIL;
+	t->top = 0;
+	t->stash_n = 0;
+	t->count = 0;
+	return n;
 }
 
 /* Records ----------------------------------------------------------------- */
@@ -883,6 +939,7 @@ ft_flow_record_fill(struct ft_flow_record *rec, const struct ft_flow_table *t,
 {
 	const struct ft_flow_key *k = &f->key;
 	const struct ft_tcp_conn *c = &f->tcp;
+	const char *cs;
 	unsigned int d;
 
 	memset(rec, 0, sizeof(*rec));
@@ -906,7 +963,10 @@ ft_flow_record_fill(struct ft_flow_record *rec, const struct ft_flow_table *t,
 	}
 	rec->anomalies = c->anomalies;
 	rec->end = (uint8_t)(c->end != FT_END_NONE ? c->end : end);
-	snprintf(rec->conn_state, sizeof(rec->conn_state), "%s", ft_tcp_conn_state(c));
+	/* Zeroed above, and the names are 2-6 letters: a bounded copy, not
+	 * snprintf (a tenth of a microsecond per record on the worker). */
+	cs = ft_tcp_conn_state(c);
+	memcpy(rec->conn_state, cs, strnlen(cs, sizeof(rec->conn_state) - 1));
 	ft_tcp_history(c, rec->history);
 }
 

@@ -209,8 +209,19 @@ typedef enum ft_flow_expiry (*ft_flow_expire_fn)(struct ft_flow *f, void *arg);
 unsigned int ft_flow_age(struct ft_flow_table *t, uint64_t now_ns, unsigned int budget,
 			 ft_flow_expire_fn fn, void *arg);
 
-/** Call @p fn for every flow (e.g. at exit); FT_FLOW_FREE removes it. */
+/**
+ * Call @p fn for every flow, in entry order (a sequential walk: no chasing
+ * of list links through memory); FT_FLOW_FREE removes it.
+ */
 void ft_flow_foreach(struct ft_flow_table *t, ft_flow_expire_fn fn, void *arg);
+
+/**
+ * Hand every flow to @p fn, in entry order, then empty the table at once:
+ * the exit path, where a million removals one by one would each miss the
+ * cache on their bucket and wheel neighbours. What fn returns is ignored.
+ * @return the flows handed over
+ */
+uint32_t ft_flow_flush(struct ft_flow_table *t, ft_flow_expire_fn fn, void *arg);
 
 /** Index of a flow in its table (stable while it lives). */
 uint32_t ft_flow_index(const struct ft_flow_table *t, const struct ft_flow *f);

@@ -509,6 +509,61 @@ test_churn_bulk(void)
 }
 
 /*
+ * Spill counts are one byte. 256 flows whose first candidate is one bucket
+ * but which sit in their second (the first holds 8 others) would wrap a
+ * plain byte to 0, and the bulk lookup would stop reading their second
+ * buckets: the count sticks at its top instead. The signatures are chosen
+ * with the table's bucket formula (ft_flow.c buckets_of(): the low half of
+ * sig * 0x9e3779b97f4a7c15 scaled to the bucket count).
+ */
+static void
+test_spill_saturates(void)
+{
+	enum { N = 4096, SPILLED = 256, ALL = 8 + SPILLED };
+	const uint32_t n_buckets = (N + 6) / 7;
+	static struct ft_pkt pk[ALL];
+	static uint32_t sg[ALL];
+	static struct ft_flow *in[ALL];
+	struct ft_flow_table *t = table(N);
+	struct ft_flow_key keys[ALL];
+	const struct ft_flow_key *kp[ALL];
+	struct ft_flow *out[ALL];
+	unsigned int i, n = 0, placed = 0, found = 0, round;
+	uint32_t sig = 1;
+
+	while (n < ALL) {
+		uint64_t m = (uint64_t)(++sig) * UINT64_C(0x9e3779b97f4a7c15);
+
+		if ((uint32_t)(((uint64_t)(uint32_t)m * n_buckets) >> 32) != 7)
+			continue;
+		pk[n] = rnd_pkt();
+		sg[n++] = sig;
+	}
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < ALL; i++) {
+			ft_flow_key_make(&pk[i], &keys[i]);
+			kp[i] = &keys[i];
+			if (round == 0 || i >= 8) {
+				in[i] = ft_flow_insert(t, &keys[i], sg[i], T0, FT_AGE_ESTABLISHED, false);
+				placed += in[i] != NULL;
+			}
+		}
+		ft_flow_lookup_bulk(t, kp, sg, ALL, out);
+		for (i = 0; i < ALL; i++)
+			found += out[i] == in[i] && in[i] != NULL;
+		/* Round two: the spilled ones go and others come back. */
+		for (i = 8; i < ALL; i++) {
+			ft_flow_remove(t, in[i]);
+			pk[i] = rnd_pkt();
+		}
+	}
+	checkf("spill count: 256 flows spilled from one bucket all found in bulk, twice over",
+	       placed == ALL + SPILLED && found == 2 * ALL && ft_flow_stashed(t) == 0,
+	       "placed %u found %u stashed %u", placed, found, ft_flow_stashed(t));
+	ft_flow_table_free(t);
+}
+
+/*
  * A crafted flood: the signature is a fixed-seed CRC, so anyone can make
  * many keys share one. Those keys have the same two buckets, which no cuckoo
  * move can relieve: 16 fit there and 8 in the stash, the next are refused
@@ -1021,6 +1076,46 @@ test_foreach_renew(void)
 	check("foreach: an empty table visits nothing", fe.n == 0);
 	ft_flow_table_free(fe.t);
 
+	/* flush: every live flow once, then an empty table that works as new
+	 * (it is the exit path, but a table must stay sound after it). */
+	fe.t = table(1024);
+	for (i = 0; i < 900; i++) {
+		p = nth(5000 + i);
+		add(fe.t, &p, T0 + (uint64_t)i * (TICK / 3), (uint8_t)(i % FT_FLOW_AGE_MAX), i % 3 == 0);
+	}
+	for (i = 0; i < 900; i += 4) {
+		p = nth(5000 + i);
+		ft_flow_remove(fe.t, find(fe.t, &p));
+	}
+	memset(fe.visits, 0, sizeof(fe.visits));
+	fe.n = 0;
+	fe.free_odd = fe.free_all = false;
+	for (i = 0, live = 0; i < RTE_DIM(fe.visits); i++)
+		live += ft_flow_at(fe.t, i) != NULL;
+	n = ft_flow_flush(fe.t, on_each, NULL);
+	for (i = 0, odd_left = 0; i < RTE_DIM(fe.visits); i++)
+		odd_left += fe.visits[i] > 1 || (fe.visits[i] == 1) != (i < 900 && i % 4 != 0);
+	check(fmt("flush: each of the %u live flows handed over once, none of the removed", live),
+	      n == live && live == 675 && fe.n == live && odd_left == 0);
+	for (i = 0, odd_left = 0; i < 900; i++) {
+		p = nth(5000 + i);
+		odd_left += find(fe.t, &p) != NULL;
+	}
+	check("flush: the table is empty: no flow found, none on the wheel or in the FIFO",
+	      ft_flow_count(fe.t) == 0 && odd_left == 0 && ft_flow_oldest_embryo(fe.t) == NULL &&
+		      ft_flow_age(fe.t, START_OF(100000), 100000, on_expire, &l) == 0);
+	for (i = 0; i < 1024; i++) {
+		p = nth(9000 + i);
+		add(fe.t, &p, T0, FT_AGE_EMBRYONIC, i == 0);
+	}
+	for (i = 0, odd_left = 0; i < 1024; i++) {
+		p = nth(9000 + i);
+		odd_left += find(fe.t, &p) == NULL;
+	}
+	check("flush: refilled to capacity afterwards, every flow found",
+	      ft_flow_count(fe.t) == 1024 && odd_left == 0 && ft_flow_oldest_embryo(fe.t) != NULL);
+	ft_flow_table_free(fe.t);
+
 	fe.t = table(64);
 	p = nth(1);
 	f = add(fe.t, &p, T0, FT_AGE_EMBRYONIC, true);
@@ -1314,6 +1409,7 @@ main(void)
 	test_capacity();
 	test_random_fill();
 	test_churn_bulk();
+	test_spill_saturates();
 	test_collision_flood();
 	test_iterate();
 	test_endpoints();
