@@ -44,6 +44,9 @@ enum ft_run_state {
 	FT_STOP,      /* leave the loop */
 };
 
+/* Observations a worker holds before putting them on its ring at once. */
+#define FT_OBS_BATCH 64
+
 /* One worker. Allocated on its lcore's NUMA node; written only by it. */
 struct ft_worker {
 	struct ft_stats stats;                  /* first: its own cache lines */
@@ -81,6 +84,13 @@ struct ft_worker {
 		uint16_t port;
 		struct rte_ring *ring;
 	} tx_from[FT_MAX_WORKERS];              /* packets other workers hand us to send */
+	/* Observations of the burst being tracked: put on the observe ring
+	 * together when it ends (track.c), one ring update per burst instead
+	 * of three per connection. */
+	uint32_t obs_n;
+	struct ft_obs obs_buf[FT_OBS_BATCH];
+	/* Flows evicted by the burst being tracked (track.c). */
+	uint32_t burst_evicted;
 	/* inline mode: per peer port, packets waiting for tx */
 	uint16_t tx_count[FT_MAX_PORTS];
 	struct rte_mbuf *tx_buf[FT_MAX_PORTS][FT_MAX_BURST * 2];
@@ -183,6 +193,8 @@ int ft_tx_setup(struct ft_app *app);
 void ft_tx_free(struct ft_worker *w);
 
 /* worker.c: shared by the stages */
+unsigned int ft_ring_put_burst(struct ft_worker *w, struct rte_ring *r, const void *objs,
+			       unsigned int size, unsigned int n, enum ft_ctr dropped);
 bool ft_ring_put(struct ft_worker *w, struct rte_ring *r, void *obj, unsigned int size,
 		 enum ft_ctr dropped);
 void ft_worker_emit(struct ft_worker *w, struct ft_event *ev);

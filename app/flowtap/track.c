@@ -153,23 +153,34 @@ emit_event(struct ft_worker *w, const struct ft_flow *f, unsigned int dir,
 	ft_worker_emit(w, &ev);
 }
 
+/* The observations held (in order) to the detectors' ring. */
+static void
+obs_flush(struct ft_worker *w)
+{
+	ft_ring_put_burst(w, w->observe, w->obs_buf, sizeof(w->obs_buf[0]), w->obs_n,
+			  FT_CTR_OBSERVATIONS_DROPPED);
+	w->obs_n = 0;
+}
+
 static void
 observe(struct ft_worker *w, const struct ft_pkt *p, unsigned int dir, uint8_t kind,
 	uint32_t isn, uint64_t now)
 {
-	struct ft_obs o;
+	struct ft_obs *o;
 	/* The server: the SYN's receiver, the SYN+ACK's sender. */
 	const bool server_sent = kind == FT_OBS_SERVER_ISN;
 
 	RTE_SET_USED(dir);
-	memset(&o, 0, sizeof(o));
-	o.ts_ns = now;
-	o.kind = kind;
-	o.ip_ver = p->ip_ver;
-	o.port = server_sent ? p->sport : p->dport;
-	o.isn = isn;
-	memcpy(o.addr, server_sent ? p->src : p->dst, sizeof(o.addr));
-	ft_ring_put(w, w->observe, &o, sizeof(o), FT_CTR_OBSERVATIONS_DROPPED);
+	if (w->obs_n == RTE_DIM(w->obs_buf))
+		obs_flush(w);
+	o = &w->obs_buf[w->obs_n++];
+	memset(o, 0, sizeof(*o));
+	o->ts_ns = now;
+	o->kind = kind;
+	o->ip_ver = p->ip_ver;
+	o->port = server_sent ? p->sport : p->dport;
+	o->isn = isn;
+	memcpy(o->addr, server_sent ? p->src : p->dst, sizeof(o->addr));
 }
 
 /* Payload signatures ------------------------------------------------------- */
@@ -320,6 +331,7 @@ evict_one(struct ft_worker *w)
 		return false;
 	write_record(w, victim, FT_END_EVICTED);
 	ft_flow_remove(w->flows, victim);
+	w->burst_evicted++;
 	ft_stats_add(&w->stats, FT_CTR_FLOWS_EVICTED, 1);
 	return true;
 }
@@ -442,7 +454,7 @@ ft_track_burst(struct ft_worker *w, struct rte_mbuf **m, const struct ft_pkt *me
 	struct ft_flow *flows[FT_MAX_BURST];
 	uint32_t sigs[FT_MAX_BURST];
 	uint8_t side[FT_MAX_BURST], which[FT_MAX_BURST];
-	unsigned int i, j, k = 0;
+	unsigned int i, j, k = 0, made = 0;
 
 	for (i = 0; i < n; i++) {
 		const struct ft_pkt *p = &meta[i];
@@ -460,6 +472,7 @@ ft_track_burst(struct ft_worker *w, struct rte_mbuf **m, const struct ft_pkt *me
 	if (k == 0)
 		return;
 	ft_flow_lookup_bulk(w->flows, kp, sigs, k, flows);
+	w->burst_evicted = 0;
 	for (j = 0; j < k; j++) {
 		const struct ft_pkt *p = &meta[which[j]];
 		const uint64_t now = ft_pkt_time(w, m[which[j]]);
@@ -467,13 +480,16 @@ ft_track_burst(struct ft_worker *w, struct rte_mbuf **m, const struct ft_pkt *me
 
 		if (now > w->now_ns)
 			w->now_ns = now;
-		/* A flow created earlier in this same burst. */
-		if (f == NULL)
+		/* Since the bulk lookup, this burst may have created the flow;
+		 * and an eviction frees an entry that the next creation takes,
+		 * so an entry found before it may now be another flow's. */
+		if ((f == NULL && made != 0) || unlikely(w->burst_evicted != 0))
 			f = ft_flow_lookup(w->flows, &keys[j], sigs[j]);
 		if (f == NULL) {
 			f = flow_create(w, p, &keys[j], sigs[j], side[j], now);
 			if (f == NULL)
 				continue; /* counted; the packet is still in its class */
+			made++;
 		}
 		if (f->fflags & FT_FLOW_F_TCP) {
 			track_tcp(w, f, side[j], p, m[which[j]], now);
@@ -486,6 +502,8 @@ ft_track_burst(struct ft_worker *w, struct rte_mbuf **m, const struct ft_pkt *me
 		if (now > f->last_ns)
 			f->last_ns = now;
 	}
+	if (w->obs_n != 0)
+		obs_flush(w);
 	ft_stats_set(&w->stats, FT_CTR_FLOWS_ACTIVE, ft_flow_count(w->flows));
 }
 

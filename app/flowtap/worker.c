@@ -30,20 +30,35 @@
  * nested could otherwise spin for ever. */
 #define FT_WAIT_SPINS_MAX (1u << 22)
 
-/* Offline nothing may be lost: a full ring is waited for (the control lcore
- * drains it). Live, a worker never waits: the item is dropped and counted. */
+/* n items of @p size bytes, in order. Offline nothing may be lost: a full
+ * ring is waited for (the control lcore drains it). Live, a worker never
+ * waits: what does not fit is dropped and counted in @p dropped.
+ * @return the items put */
+unsigned int
+ft_ring_put_burst(struct ft_worker *w, struct rte_ring *r, const void *objs, unsigned int size,
+		  unsigned int n, enum ft_ctr dropped)
+{
+	const char *p = objs;
+	unsigned int done = 0;
+
+	for (;;) {
+		done += rte_ring_sp_enqueue_burst_elem(r, p + (size_t)done * size, size, n - done,
+						       NULL);
+		if (done == n)
+			return n;
+		if (!ft_app.offline) {
+			ft_stats_add(&w->stats, dropped, n - done);
+			return done;
+		}
+		rte_pause();
+	}
+}
+
 bool
 ft_ring_put(struct ft_worker *w, struct rte_ring *r, void *obj, unsigned int size,
 	    enum ft_ctr dropped)
 {
-	while (rte_ring_sp_enqueue_elem(r, obj, size) != 0) {
-		if (!ft_app.offline) {
-			ft_stats_add(&w->stats, dropped, 1);
-			return false;
-		}
-		rte_pause();
-	}
-	return true;
+	return ft_ring_put_burst(w, r, obj, size, 1, dropped) == 1;
 }
 
 /* An event of any stage (tracking, signatures, defragmentation) to the

@@ -11,6 +11,12 @@ flowtap runs offline with [flows] max = 1024 (the smallest table) and 1 worker:
   full      1100 one-packet connections picked up mid-stream (not embryonic):
             76 packets find the table full and stay counted in packets.tcp
   udp       1100 one-sided UDP flows: embryonic, so the oldest make room
+  reuse     1024 SYN-only attempts fill the table, then 16 times a new SYN
+            (which evicts the oldest attempt, and whose flow takes its entry)
+            and the SYN+ACK of an attempt just evicted, in the same rx
+            burst: the SYN+ACK was looked up (in bulk, with its burst)
+            before the eviction, yet must not be tracked in the entry its
+            flow left, now another connection's
 """
 import collections
 import json
@@ -59,6 +65,17 @@ def udp_frame(i):
 
 def cap_udp(path):
     frames = [udp_frame(i) for i in range(MAX + 76)]
+    ftgen.write_pcap(path, frames)
+    return len(frames)
+
+
+def cap_reuse(path):
+    attempts = [ftgen.Tcp("10.7.%d.%d" % (i >> 8, i & 255), "10.8.0.1", 21000 + i, 80, 100 + i, 900)
+                for i in range(MAX)]
+    frames = [a.build("c", "S") for a in attempts]
+    for k in range(16):
+        x = ftgen.Tcp("10.9.0.%d" % k, "10.8.0.2", 22000 + k, 443, 300 + k, 700)
+        frames += [x.build("c", "S"), attempts[k].build("s", "SA")]
     ftgen.write_pcap(path, frames)
     return len(frames)
 
@@ -117,6 +134,21 @@ def main():
             c.eq("udp: flows.evicted (one-sided flows make room)", ftlib.dig(s, "flows.evicted"), 76)
             c.eq("udp: flows.table_full", ftlib.dig(s, "flows.table_full"), 0)
             c.eq("udp: no TCP records", len(recs), 0)
+        s, recs, n = run(c, tmp, "reuse", cap_reuse)
+        if s is not None:
+            c.eq("reuse: packets.tcp", ftlib.dig(s, "packets.tcp"), n)
+            c.check("reuse: accounting_ok", s["accounting_ok"] is True)
+            c.eq("reuse: flows.tcp (each SYN+ACK of an evicted attempt is a new flow)",
+                 ftlib.dig(s, "flows.tcp"), MAX + 32)
+            c.eq("reuse: flows.evicted", ftlib.dig(s, "flows.evicted"), 32)
+            new = [r for r in recs if r["src"].startswith("10.9.")]
+            c.check("reuse: each new SYN's record holds its SYN only (16 of them, history S)",
+                    len(new) == 16 and all(r["history"] == "S" and r["orig_pkts"] == 1 and
+                                           r["resp_pkts"] == 0 for r in new), json.dumps(new[:3]))
+            sa = [r for r in recs if r["history"] == "^h"]
+            c.check("reuse: each SYN+ACK of an evicted attempt has its own flipped record (16)",
+                    len(sa) == 16 and all(r["src"].startswith("10.7.") and r["resp_pkts"] == 1 and
+                                          r["orig_pkts"] == 0 for r in sa), json.dumps(sa[:3]))
     return c.finish()
 
 
