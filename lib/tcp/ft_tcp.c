@@ -598,9 +598,9 @@ ft_tcp_init(struct ft_tcp_conn *c, const struct ft_pkt *first, bool midstream_ok
 static inline void
 allow(struct ft_tcp_endpoint *e, uint32_t limit)
 {
-	if (!(e->flags & FT_TCPE_MAXEND) || seq_after(limit, e->maxend))
+	if (!e->maxend_set || seq_after(limit, e->maxend))
 		e->maxend = limit;
-	e->flags |= FT_TCPE_MAXEND;
+	e->maxend_set = 1;
 }
 
 /* First segment from an endpoint not seen opening: its numbers start here. */
@@ -610,7 +610,7 @@ endpoint_pickup(struct ft_tcp_endpoint *e, uint32_t seq, uint16_t win)
 	e->isn = seq - 1;
 	e->end = seq;
 	e->data_end = seq;
-	if (!(e->flags & FT_TCPE_MAXEND))
+	if (!e->maxend_set)
 		e->maxend = seq; /* nothing allowed yet: the peer's next ack says */
 	e->maxwin_raw = (uint16_t)RTE_MAX(win, 1u);
 	e->maxwin_shift = 0;
@@ -758,7 +758,8 @@ track_syn(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 	s->maxend = end;
 	s->maxwin_raw = (uint16_t)RTE_MAX((uint32_t)t->win, 1u); /* never scaled on a SYN */
 	s->maxwin_shift = 0;
-	s->flags = (uint16_t)((s->flags & ~FT_TCPE_ISN_GUESS) | FT_TCPE_ISN | FT_TCPE_MAXEND);
+	s->flags = (uint8_t)((s->flags & ~FT_TCPE_ISN_GUESS) | FT_TCPE_ISN);
+	s->maxend_set = 1;
 	if (t->has_wscale) {
 		s->flags |= FT_TCPE_WS_OFFER;
 		s->wscale = (uint8_t)RTE_MIN(t->wscale, FT_TCP_MAX_WSCALE);
