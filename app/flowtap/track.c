@@ -472,6 +472,16 @@ ft_track_burst(struct ft_worker *w, struct rte_mbuf **m, const struct ft_pkt *me
 	if (k == 0)
 		return;
 	ft_flow_lookup_bulk(w->flows, kp, sigs, k, flows);
+	/* The segment cache's slots of the burst's data segments. */
+	for (j = 0; j < k; j++) {
+		const struct ft_flow *f = flows[j];
+		const struct ft_pkt *p = &meta[which[j]];
+
+		if (f != NULL && p->payload_len != 0 && (f->fflags & FT_FLOW_F_TCP))
+			ft_tcp_segcache_prefetch(w->segs, f->conn_id,
+						 side[j] == f->orig_side ? FT_TCP_ORIG : FT_TCP_RESP,
+						 p->tcp.seq);
+	}
 	w->burst_evicted = 0;
 	for (j = 0; j < k; j++) {
 		const struct ft_pkt *p = &meta[which[j]];

@@ -11,6 +11,7 @@
 #include <rte_errno.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 
 #include "ft_tcp.h"
 
@@ -438,12 +439,24 @@ ft_tcp_segcache_free(struct ft_tcp_segcache *sc)
 	rte_free(sc);
 }
 
+static inline uint32_t
+segcache_index(const struct ft_tcp_segcache *sc, uint32_t conn_id, unsigned int dir, uint32_t seq)
+{
+	return rte_hash_crc_4byte(seq, conn_id * 2 + dir) & sc->mask;
+}
+
 static inline struct segcache_slot *
 segcache_slot(struct ft_tcp_segcache *sc, uint32_t conn_id, unsigned int dir, uint32_t seq)
 {
-	uint32_t h = rte_hash_crc_4byte(seq, conn_id * 2 + dir);
+	return &sc->slot[segcache_index(sc, conn_id, dir, seq)];
+}
 
-	return &sc->slot[h & sc->mask];
+void
+ft_tcp_segcache_prefetch(const struct ft_tcp_segcache *sc, uint32_t conn_id, unsigned int dir,
+			 uint32_t seq)
+{
+	if (sc != NULL)
+		rte_prefetch0(&sc->slot[segcache_index(sc, conn_id, dir, seq)]);
 }
 
 /*

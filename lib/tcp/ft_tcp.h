@@ -341,6 +341,16 @@ struct ft_tcp_segcache *ft_tcp_segcache_create(uint32_t slots, int socket);
 /** Free a segment cache (NULL is ignored). */
 void ft_tcp_segcache_free(struct ft_tcp_segcache *sc);
 
+/**
+ * Prefetch the slot that ft_tcp_track() will use for a payload segment of
+ * connection @p conn_id, direction @p dir, at @p seq (it reads the slot for
+ * a retransmission, writes it for new data). Called for a whole burst
+ * before tracking it, the slots' cache misses overlap instead of stalling
+ * one segment at a time (a replayed capture is all retransmissions).
+ */
+void ft_tcp_segcache_prefetch(const struct ft_tcp_segcache *sc, uint32_t conn_id,
+			      unsigned int dir, uint32_t seq);
+
 #ifdef __cplusplus
 }
 #endif
