@@ -864,25 +864,13 @@ ft_flow_age(struct ft_flow_table *t, uint64_t now_ns, unsigned int budget, ft_fl
  * follows the walk, and the next entries' lines are asked for ahead. */
 #define WALK_AHEAD 4
 
-void
-ft_flow_foreach(struct ft_flow_table *t, ft_flow_expire_fn fn, void *arg)
+/* Hand every live flow to fn, in entry order; FT_FLOW_FREE removes it when
+ * @p may_remove (not when the whole table is emptied afterwards).
+ * @return the flows handed over */
+static uint32_t
+walk_live(struct ft_flow_table *t, ft_flow_expire_fn fn, void *arg, bool may_remove)
 {
-	uint32_t idx;
-
-	for (idx = 0; idx < t->top; idx++) {
-		struct ft_flow *f = &t->flows[idx];
-
-		if (idx + WALK_AHEAD < t->top)
-			prefetch_entry(&t->flows[idx + WALK_AHEAD]);
-		if ((f->fflags & FT_FLOW_F_LIVE) && fn(f, arg) == FT_FLOW_FREE)
-			ft_flow_remove(t, f);
-	}
-}
-
-uint32_t
-ft_flow_flush(struct ft_flow_table *t, ft_flow_expire_fn fn, void *arg)
-{
-	uint32_t idx, n = 0, i;
+	uint32_t idx, n = 0;
 
 	for (idx = 0; idx < t->top; idx++) {
 		struct ft_flow *f = &t->flows[idx];
@@ -891,12 +879,28 @@ ft_flow_flush(struct ft_flow_table *t, ft_flow_expire_fn fn, void *arg)
 			prefetch_entry(&t->flows[idx + WALK_AHEAD]);
 		if (!(f->fflags & FT_FLOW_F_LIVE))
 			continue;
-		(void)fn(f, arg);
-		f->fflags = 0;
 		n++;
+		if (fn(f, arg) == FT_FLOW_FREE && may_remove)
+			ft_flow_remove(t, f);
 	}
-	/* Empty, as created; the entries (all free now) are reused from the
-	 * bottom again. */
+	return n;
+}
+
+void
+ft_flow_foreach(struct ft_flow_table *t, ft_flow_expire_fn fn, void *arg)
+{
+	walk_live(t, fn, arg, true);
+}
+
+uint32_t
+ft_flow_flush(struct ft_flow_table *t, ft_flow_expire_fn fn, void *arg)
+{
+	const uint32_t n = walk_live(t, fn, arg, false);
+	uint32_t i;
+
+	/* Empty, as created. Every entry lies above the high-water mark
+	 * again: never read as live (ft_flow_at, iteration and walks stop at
+	 * top) until an insert takes and re-initialises it. */
 	memset(t->buckets, 0xff, (size_t)t->n_buckets * sizeof(struct bucket));
 	memset(t->spill, 0, (size_t)t->n_buckets * sizeof(t->spill[0]));
 	for (i = 0; i < WHEEL_SLOTS; i++)
