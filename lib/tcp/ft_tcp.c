@@ -108,6 +108,17 @@ ft_tcp_end_name(unsigned int end)
 	return end < FT_END_MAX ? names[end] : "";
 }
 
+/* How many of SYN, FIN and RST (bits 0-2 of the flags) a segment carries:
+ * a 2-bit count per 3-bit value, packed in one constant (0,1,1,2,1,2,2,3),
+ * in place of three tests and two adds on every segment. */
+static inline unsigned int
+ctl_count(uint8_t f)
+{
+	_Static_assert(FT_TCP_FIN == 1 && FT_TCP_SYN == 2 && FT_TCP_RST == 4,
+		       "ctl_count() reads FIN, SYN and RST as the flags' low 3 bits");
+	return (0xe994u >> ((f & 7u) << 1)) & 3u;
+}
+
 static inline void
 step(struct ft_tcp_endpoint *e, enum tcp_ev ev)
 {
@@ -138,6 +149,22 @@ static const char hist_letter[H_MAX] = {
 
 _Static_assert(2 * H_MAX < (1 << HIST_BITS), "history letter codes do not fit 5 bits");
 _Static_assert(HIST_CODES == FT_TCP_HISTORY_LEN - 1, "history codes != FT_TCP_HISTORY_LEN - 1");
+
+/* Bit 0 of each code position of hist_lo (12 of them) and hist_hi (11). */
+#define HIST_ONES_LO (UINT64_C(0x0842108421084210) >> 4)
+#define HIST_ONES_HI (HIST_ONES_LO & ((UINT64_C(1) << (HIST_BITS * (HIST_CODES - HIST_LO_N))) - 1))
+
+/* Whether one of the positions of @p h marked by @p ones holds @p code: all
+ * positions compared at once (a position of h ^ code-in-every-position is
+ * zero; the borrow of x - ones first reaches a position's top bit from a
+ * zero position, so the test is exact). */
+static inline bool
+hist_has(uint64_t h, uint64_t ones, uint64_t code)
+{
+	const uint64_t x = h ^ (ones * code);
+
+	return ((x - ones) & ~x & (ones << (HIST_BITS - 1))) != 0;
+}
 
 static inline unsigned int
 hist_code_at(const struct ft_tcp_conn *c, unsigned int i)
@@ -197,19 +224,15 @@ hist_add(struct ft_tcp_conn *c, unsigned int dir, enum hist_kind k)
 static bool
 hist_seen(const struct ft_tcp_conn *c, unsigned int dir, enum hist_kind mask)
 {
-	unsigned int i, n, want = 1 + (unsigned int)mask * 2 + dir;
-	unsigned int alt = mask == H_SYN ? 1 + H_SYNACK * 2 + dir : want;
+	const uint64_t want = 1 + (uint64_t)mask * 2 + dir;
+	const uint64_t alt = mask == H_SYN ? 1 + H_SYNACK * 2 + dir : want;
 
 	if (c->hist_len + 1 >= FT_TCP_HISTORY_LEN)
 		return true;
-	n = c->hist_len - hist_first(c);
-	for (i = 0; i < n; i++) {
-		unsigned int code = hist_code_at(c, i);
-
-		if (code == want || code == alt)
-			return true;
-	}
-	return false;
+	/* Unused positions hold 0, which is no letter's code. */
+	return hist_has(c->hist_lo, HIST_ONES_LO, want) || hist_has(c->hist_hi, HIST_ONES_HI, want) ||
+	       (alt != want &&
+		(hist_has(c->hist_lo, HIST_ONES_LO, alt) || hist_has(c->hist_hi, HIST_ONES_HI, alt)));
 }
 
 /*
@@ -287,7 +310,11 @@ zeek_update(struct ft_tcp_conn *c, unsigned int dir, uint8_t flags, uint16_t len
 
 	/* A multi-flag packet (SYN+FIN, SYN+RST: history 'Q'/'I') moves no
 	 * endpoint, as no consistent reading of it exists. */
-	if (!!(flags & FT_TCP_SYN) + !!(flags & FT_TCP_FIN) + !!(flags & FT_TCP_RST) > 1)
+	/* Most segments: neither SYN, FIN nor RST, from an endpoint past its
+	 * handshake; none of those moves. */
+	if (!(flags & (FT_TCP_SYN | FT_TCP_FIN | FT_TCP_RST)) && e->zeek >= FT_ZEEK_PARTIAL)
+		return;
+	if (ctl_count(flags) > 1)
 		return;
 	if (flags & FT_TCP_RST) {
 		e->zeek = FT_ZEEK_RESET;
@@ -616,6 +643,50 @@ allow(struct ft_tcp_endpoint *e, uint32_t limit)
 	e->maxend_set = 1;
 }
 
+/* A segment's sender: its sequence space moves to @p end (seq + length, FIN
+ * included), its data to seq + len, its window is the segment's.
+ * @return the window, scaled */
+static inline uint32_t
+advance_sender(struct ft_tcp_endpoint *s, const struct ft_tcp_meta *t, uint16_t len, uint32_t end)
+{
+	uint32_t win;
+
+	if (seq_after(end, s->end))
+		s->end = end;
+	if ((len != 0 || (t->flags & FT_TCP_FIN)) && seq_after(t->seq + len, s->data_end)) {
+		/* Count the laps of 2^32 so byte counts go beyond 4 GiB. */
+		if (t->seq + len - (s->isn + 1) < s->data_end - (s->isn + 1))
+			s->data_wraps++;
+		s->data_end = t->seq + len;
+	}
+	win = (uint32_t)t->win << s->wscale;
+	if (win > ft_tcp_maxwin(s)) {
+		s->maxwin_raw = t->win;
+		s->maxwin_shift = s->wscale;
+	}
+	s->win_raw = t->win;
+	s->win_shift = s->wscale;
+	return win;
+}
+
+/* The highest ack an endpoint sent. */
+static inline void
+note_ack(struct ft_tcp_endpoint *s, uint32_t ack)
+{
+	if (!(s->flags & FT_TCPE_ACKED_ANY) || seq_after(ack, s->ack)) {
+		s->ack = ack;
+		s->flags |= FT_TCPE_ACKED_ANY;
+	}
+}
+
+/* A segment's counts in its sender's record. */
+static inline void
+count_segment(struct ft_tcp_endpoint *s, const struct ft_pkt *p)
+{
+	s->pkts++;
+	s->ip_bytes += p->ip_len;
+}
+
 /* First segment from an endpoint not seen opening: its numbers start here. */
 static void
 endpoint_pickup(struct ft_tcp_endpoint *e, uint32_t seq, uint16_t win)
@@ -672,20 +743,22 @@ rst_check(const struct ft_tcp_endpoint *s, const struct ft_tcp_endpoint *rcv,
 	return RST_OUT;
 }
 
-static bool
+/* The invalid combinations of FIN, SYN, RST, PSH, ACK and URG (the low 6
+ * bits of the flags): SYN+FIN, SYN+RST, none of them, FIN+PSH+URG, FIN
+ * without ACK or RST. One bit per combination, so a segment costs a shift. */
+#define FLAGS_BAD(f) ((((f) & 0x03) == 0x03) | (((f) & 0x06) == 0x06) | (((f) & 0x3f) == 0) | \
+		      (((f) & 0x29) == 0x29) | (((f) & 0x15) == 0x01))
+#define FLAGS_BAD4(f) ((uint64_t)FLAGS_BAD(f) << (f) | (uint64_t)FLAGS_BAD((f) + 1) << ((f) + 1) | \
+		       (uint64_t)FLAGS_BAD((f) + 2) << ((f) + 2) | (uint64_t)FLAGS_BAD((f) + 3) << ((f) + 3))
+#define FLAGS_BAD16(f) (FLAGS_BAD4(f) | FLAGS_BAD4((f) + 4) | FLAGS_BAD4((f) + 8) | FLAGS_BAD4((f) + 12))
+static const uint64_t flags_bad = FLAGS_BAD16(0) | FLAGS_BAD16(16) | FLAGS_BAD16(32) | FLAGS_BAD16(48);
+_Static_assert(FT_TCP_FIN == 0x01 && FT_TCP_SYN == 0x02 && FT_TCP_RST == 0x04 && FT_TCP_PSH == 0x08 &&
+	       FT_TCP_ACK == 0x10 && FT_TCP_URG == 0x20, "flags_bad assumes the wire's flag bits");
+
+static inline bool
 flags_invalid(uint8_t f)
 {
-	if ((f & (FT_TCP_SYN | FT_TCP_FIN)) == (FT_TCP_SYN | FT_TCP_FIN))
-		return true;
-	if ((f & (FT_TCP_SYN | FT_TCP_RST)) == (FT_TCP_SYN | FT_TCP_RST))
-		return true;
-	if ((f & (FT_TCP_FIN | FT_TCP_SYN | FT_TCP_RST | FT_TCP_PSH | FT_TCP_ACK | FT_TCP_URG)) == 0)
-		return true;
-	if ((f & (FT_TCP_FIN | FT_TCP_PSH | FT_TCP_URG)) == (FT_TCP_FIN | FT_TCP_PSH | FT_TCP_URG))
-		return true;
-	if ((f & (FT_TCP_FIN | FT_TCP_ACK | FT_TCP_RST)) == FT_TCP_FIN)
-		return true;
-	return false;
+	return (flags_bad >> (f & 0x3f)) & 1;
 }
 
 /* Zeek's history letters for one segment (its update_history()). */
@@ -694,7 +767,7 @@ history_for(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p)
 {
 	struct ft_tcp_endpoint *e = &c->ep[dir];
 	uint8_t f = p->tcp.flags;
-	unsigned int bits = !!(f & FT_TCP_SYN) + !!(f & FT_TCP_FIN) + !!(f & FT_TCP_RST);
+	unsigned int bits = ctl_count(f);
 
 	if (bits > 1) {
 		enum hist_kind k = ((f & (FT_TCP_FIN | FT_TCP_RST)) == (FT_TCP_FIN | FT_TCP_RST)) ?
@@ -857,6 +930,78 @@ window_ok(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p, uint3
 	return true;
 }
 
+/* Off only in the unit test that compares both paths. */
+static bool fast_path_on = true;
+
+void
+ft_tcp_set_fast_path(bool on)
+{
+	fast_path_on = on;
+}
+
+/*
+ * Header prediction (as TCP stacks do it): a segment that every check of
+ * ft_tcp_track() would let through unchanged is told by a few tests, and
+ * only its updates are made. It carries ACK, no SYN, FIN, RST or URG,
+ * from an ESTABLISHED sender whose ISN is known, with the TTL of its last
+ * segment and a window that is not zero, into a connection whose receiver
+ * has been seen, acked our SYN and sent no FIN; its bytes start where the
+ * sender's new data starts (no retransmission, no gap), it is within the
+ * receiver's window and acks nothing unseen; and the Zeek endpoint is past
+ * its handshake. Anything else takes the general path, which gives the
+ * same result for these (the unit test "fast path" compares them on
+ * random conversations).
+ */
+static inline bool
+fast_path_fits(const struct ft_tcp_conn *c, const struct ft_tcp_endpoint *s,
+	       const struct ft_tcp_endpoint *rcv, const struct ft_pkt *p)
+{
+	const struct ft_tcp_meta *t = &p->tcp;
+	const uint16_t len = p->payload_len;
+	const uint32_t end = t->seq + len;
+
+	if ((t->flags & (FT_TCP_SYN | FT_TCP_FIN | FT_TCP_RST | FT_TCP_URG | FT_TCP_ACK)) != FT_TCP_ACK ||
+	    (c->cflags & FT_TCPC_FINISHED) || s->state != FT_TCP_ESTABLISHED ||
+	    s->zeek < FT_ZEEK_PARTIAL || t->win == 0 || p->ttl != s->ttl || s->pkts == 0)
+		return false;
+	if ((s->flags & (FT_TCPE_SEEN | FT_TCPE_ISN)) != (FT_TCPE_SEEN | FT_TCPE_ISN) ||
+	    (rcv->flags & (FT_TCPE_SEEN | FT_TCPE_ISN | FT_TCPE_SYN_ACKED | FT_TCPE_FIN)) !=
+		    (FT_TCPE_SEEN | FT_TCPE_ISN | FT_TCPE_SYN_ACKED))
+		return false;
+	if (len != 0 && (seq_before(t->seq, s->data_end) || seq_after(t->seq, s->end)))
+		return false;
+	return !seq_after(t->seq, s->maxend) && !seq_before(end, s->end - ft_tcp_maxwin(rcv)) &&
+	       !seq_after(t->ack, rcv->end);
+}
+
+bool
+ft_tcp_fast_path_fits(const struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p)
+{
+	return fast_path_fits(c, &c->ep[dir], &c->ep[dir ^ 1], p);
+}
+
+/* The updates of ft_tcp_track() for a segment fast_path_fits(). */
+static void
+track_fast(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
+	   const struct ft_tcp_payload *pl, struct ft_tcp_segcache *segs, uint32_t conn_id)
+{
+	struct ft_tcp_endpoint *s = &c->ep[dir], *rcv = &c->ep[dir ^ 1];
+	const struct ft_tcp_meta *t = &p->tcp;
+	const uint16_t len = p->payload_len;
+	uint32_t win;
+
+	count_segment(s, p);
+	if (len != 0) {
+		hist_check(c, dir, H_DATA, H_DATA);
+		segcache_put(segs, conn_id, dir, t->seq, pl, len);
+	} else {
+		hist_check(c, dir, H_ACK, H_ACK);
+	}
+	win = advance_sender(s, t, len, t->seq + len);
+	note_ack(s, t->ack);
+	allow(rcv, t->ack + RTE_MAX(win, 1u));
+}
+
 void
 ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 	     const struct ft_tcp_payload *pl, struct ft_tcp_segcache *segs, uint32_t conn_id,
@@ -873,6 +1018,10 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 	r->n = 0;
 	r->obs = 0;
 
+	if (likely(fast_path_on) && fast_path_fits(c, s, rcv, p)) {
+		track_fast(c, dir, p, pl, segs, conn_id);
+		return;
+	}
 	if (c->cflags & FT_TCPC_FINISHED) {
 		if ((f & (FT_TCP_SYN | FT_TCP_ACK | FT_TCP_RST)) == FT_TCP_SYN &&
 		    !((s->flags & FT_TCPE_ISN) && t->seq == s->isn)) {
@@ -887,8 +1036,7 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 	}
 
 	/* What the endpoints' Zeek-side records need, for every segment. */
-	s->pkts++;
-	s->ip_bytes += p->ip_len;
+	count_segment(s, p);
 	history_for(c, dir, p);
 	check_ttl(c, s, p, r);
 	if ((c->cflags & FT_TCPC_MIDSTREAM) && s->pkts == 1 && rcv->pkts == 0)
@@ -997,31 +1145,13 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 		s->zero_win = hist_count(c, dir, H_ZWIN, s->zero_win, FT_TCP_ZERO_WIN_MAX);
 	}
 
-	/* Sender's sequence space and window. */
-	if (seq_after(end, s->end))
-		s->end = end;
-	if ((len != 0 || (f & FT_TCP_FIN)) && seq_after(t->seq + len, s->data_end)) {
-		/* Count the laps of 2^32 so byte counts go beyond 4 GiB. */
-		if (t->seq + len - (s->isn + 1) < s->data_end - (s->isn + 1))
-			s->data_wraps++;
-		s->data_end = t->seq + len;
-	}
-	win = (uint32_t)t->win << s->wscale;
-	if (win > ft_tcp_maxwin(s)) {
-		s->maxwin_raw = t->win;
-		s->maxwin_shift = s->wscale;
-	}
-	s->win_raw = t->win;
-	s->win_shift = s->wscale;
+	win = advance_sender(s, t, len, end);
 
 	/* The ack: what the receiver's data and FIN have reached. */
 	if (f & FT_TCP_ACK) {
 		uint32_t ack = t->ack;
 
-		if (!(s->flags & FT_TCPE_ACKED_ANY) || seq_after(ack, s->ack)) {
-			s->ack = ack;
-			s->flags |= FT_TCPE_ACKED_ANY;
-		}
+		note_ack(s, ack);
 
 		if ((rcv->flags & FT_TCPE_SEEN) && (rcv->flags & (FT_TCPE_ISN | FT_TCPE_ISN_GUESS)) &&
 		    seq_after(ack, rcv->end)) {
@@ -1070,14 +1200,14 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 	s->flags |= FT_TCPE_SEEN;
 }
 
-enum ft_tcp_age
-ft_tcp_age_class(const struct ft_tcp_conn *c)
+/* The ageing class of a connection: a function of both endpoints' states
+ * and whether it finished, looked up on every segment, so tabled once. */
+static enum ft_tcp_age
+age_of(unsigned int a, unsigned int b, bool finished)
 {
-	unsigned int a = c->ep[0].state, b = c->ep[1].state;
-
 	if (a == FT_TCP_TIME_WAIT || b == FT_TCP_TIME_WAIT)
 		return FT_AGE_TIME_WAIT;
-	if (c->cflags & FT_TCPC_FINISHED) {
+	if (finished) {
 		if ((a == FT_TCP_CLOSED || a == FT_TCP_LISTEN) && (b == FT_TCP_CLOSED || b == FT_TCP_LISTEN))
 			return FT_AGE_CLOSED;
 		return FT_AGE_CLOSING;
@@ -1087,6 +1217,25 @@ ft_tcp_age_class(const struct ft_tcp_conn *c)
 	if (a == FT_TCP_ESTABLISHED || b == FT_TCP_ESTABLISHED)
 		return FT_AGE_ESTABLISHED;
 	return FT_AGE_EMBRYONIC;
+}
+
+/* [finished][state a][state b]; 4-bit states index it without a check. */
+static uint8_t age_table[2][16][16];
+
+RTE_INIT(ft_tcp_age_table_init)
+{
+	unsigned int f, a, b;
+
+	for (f = 0; f < 2; f++)
+		for (a = 0; a < 16; a++)
+			for (b = 0; b < 16; b++)
+				age_table[f][a][b] = (uint8_t)age_of(a, b, f != 0);
+}
+
+enum ft_tcp_age
+ft_tcp_age_class(const struct ft_tcp_conn *c)
+{
+	return (enum ft_tcp_age)age_table[!!(c->cflags & FT_TCPC_FINISHED)][c->ep[0].state][c->ep[1].state];
 }
 
 bool

@@ -277,6 +277,20 @@ struct ft_tcp_result {
 
 struct ft_tcp_segcache;
 
+/**
+ * Use the fast path for established, in-order segments (the default) or
+ * not: for the unit test that compares it with the general path. Not for
+ * use while workers run.
+ */
+void ft_tcp_set_fast_path(bool on);
+
+/**
+ * Would ft_tcp_track() take its fast path for this segment (an established,
+ * in-order segment that no check stops)? For tests and profiling: tracking
+ * asks it itself.
+ */
+bool ft_tcp_fast_path_fits(const struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p);
+
 /** Where a segment's payload is, for the retransmission check. */
 struct ft_tcp_payload {
 	const uint8_t *data; /**< first payload byte */

@@ -646,6 +646,27 @@ test_invalid_flags(void)
 		/* A valid FIN afterwards works as usual. */
 		SEG(&k, O, "FA", 1001, 5001, 0, sF1, sCW, V_OK, "", NULL, NULL);
 	}
+	/* Every combination of the six flags on an established connection:
+	 * invalid exactly when one of the five rules says so (ft_tcp.c keeps
+	 * them as a 64-bit mask; this spells them out again). */
+	for (i = 0; i < 64; i++) {
+		static const char names[] = "FSRPAU";
+		const bool fin = i & 1, syn = i & 2, rst = i & 4, psh = i & 8, ack = i & 16, urg = i & 32;
+		const bool want = (syn && fin) || (syn && rst) || i == 0 || (fin && psh && urg) ||
+				  (fin && !ack && !rst);
+		char fl[8];
+		unsigned int b, n = 0;
+		struct tconn k = tconn("invalid_flags, every combination");
+
+		for (b = 0; b < 6; b++)
+			if (i & (1u << b))
+				fl[n++] = names[b];
+		fl[n] = '\0';
+		handshake(&k);
+		TRACK(&k, O, fl, 1001, 5001, 0, sES, sES, V_OK, NULL, NULL, NULL);
+		check(fmt("invalid_flags [%s]: %s", fl, want ? "reported" : "not reported"),
+		      has_anom(&k.r, FT_EV_INVALID_FLAGS) == want);
+	}
 	{
 		struct tconn k = tconn("invalid_flags twice");
 
@@ -1108,6 +1129,133 @@ test_packed_edges(void)
 	      ft_tcp_win(&k.c.ep[O]) == 65535u << 7 && ft_tcp_maxwin(&k.c.ep[O]) == 65535u << 7);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Fast path                                                                */
+
+static uint32_t
+rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return (uint32_t)(*x >> 16);
+}
+
+/*
+ * The fast path (header prediction) must change nothing: random
+ * conversations, mostly well-behaved with every kind of surprise mixed in
+ * (retransmissions, gaps, acks of unseen data, out-of-window segments, TTL
+ * changes, zero windows, URG, FIN, RST, SYN, invalid flags), are tracked
+ * twice, with and without it, into two connections and two segment caches;
+ * after every segment both connections and both results are equal, byte
+ * for byte.
+ */
+static void
+test_fast_path(void)
+{
+	static const char *const odd_flags[] = { "FA", "RA", "R", "S", "SA", "UA", "FPUA", "", "F", "SF" };
+	static uint8_t data[2048];
+	struct ft_tcp_segcache *segs2 = ft_tcp_segcache_create(1024, SOCKET_ID_ANY);
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	unsigned int conv, i, segments = 0, fits = 0, differ = 0;
+
+	check("fast path: second segment cache", segs2 != NULL);
+	if (segs2 == NULL)
+		return;
+	for (conv = 0; conv < 4000 && differ == 0; conv++) {
+		struct ft_tcp_conn a, b;
+		struct ft_tcp_result ra, rb;
+		uint32_t nxt[2];
+		uint8_t ttl[2] = { 64, 128 };
+		unsigned int n = 10 + rnd(&x) % 60;
+
+		memset(&ra, 0, sizeof(ra));
+		memset(&rb, 0, sizeof(rb));
+		nxt[O] = rnd(&x);
+		nxt[R] = rnd(&x);
+		for (i = 0; i < n && differ == 0; i++) {
+			struct step st = { .dir = O, .fl = "A", .win = 4096, .ttl = 64 };
+			struct ft_tcp_payload pl = { .data = data };
+			struct ft_pkt p;
+			unsigned int d, k, roll = rnd(&x) % 100, j;
+
+			if (i < 3) {
+				/* The handshake, mostly (sometimes one of its segments is lost). */
+				static const char *const hs[] = { "S", "SA", "A" };
+
+				d = i == 1 ? R : O;
+				st.fl = hs[i];
+				if (i != 0 && rnd(&x) % 20 == 0)
+					continue;
+			} else {
+				d = rnd(&x) % 2;
+				st.fl = rnd(&x) % 2 ? "A" : "PA";
+			}
+			st.dir = d;
+			st.seq = nxt[d];
+			st.ack = (i == 0) ? 0 : nxt[d ^ 1];
+			st.len = (i >= 3 && rnd(&x) % 2) ? (uint16_t)(1 + rnd(&x) % 1400) : 0;
+			st.win = (uint16_t)(1024 + rnd(&x) % 60000);
+			st.ttl = ttl[d];
+			if (i >= 3) {
+				if (roll < 6)
+					st.seq -= 1 + rnd(&x) % 3000;      /* retransmission, or old */
+				else if (roll < 10)
+					st.seq += 1 + rnd(&x) % 3000;      /* gap */
+				else if (roll < 13)
+					st.ack += 1 + rnd(&x) % 100000;    /* acks what was not seen */
+				else if (roll < 15)
+					st.seq += 1u << 30;                /* far out of window */
+				else if (roll < 18)
+					st.ttl = ttl[d] = (uint8_t)(ttl[d] + 1); /* TTL change */
+				else if (roll < 20)
+					st.zw = 1;
+				else if (roll < 27)
+					st.fl = odd_flags[rnd(&x) % RTE_DIM(odd_flags)];
+				else if (roll < 29)
+					st.mut = 1;                        /* different bytes (if re-sent) */
+				else if (roll < 30)
+					st.cap = (uint16_t)(st.len / 2);   /* not all captured */
+			}
+			p = mkpkt(&st);
+			for (j = 0; j < st.len; j++)
+				data[j] = pattern(d, st.seq + j);
+			if (st.mut && st.len > 0)
+				data[0] ^= 0xff;
+			pl.caplen = st.cap ? st.cap : st.len;
+			if (i == 0 || (i < 3 && !(a.ep[O].flags | a.ep[R].flags))) {
+				memset(&a, 0, sizeof(a));
+				memset(&b, 0, sizeof(b));
+				if (ft_tcp_init(&a, &p, true) != 0 || ft_tcp_init(&b, &p, true) != 0)
+					break;
+			}
+			segments++;
+			fits += ft_tcp_fast_path_fits(&a, d, &p);
+			ft_tcp_set_fast_path(true);
+			ft_tcp_track(&a, d, &p, &pl, segs, conv + 1, &ra);
+			ft_tcp_set_fast_path(false);
+			ft_tcp_track(&b, d, &p, &pl, segs2, conv + 1, &rb);
+			ft_tcp_set_fast_path(true);
+			if (memcmp(&a, &b, sizeof(a)) != 0 || ra.verdict != rb.verdict || ra.n != rb.n ||
+			    ra.obs != rb.obs || memcmp(ra.a, rb.a, ra.n * sizeof(ra.a[0])) != 0) {
+				differ++;
+				printf("     conversation %u segment %u: %s [%s] seq %u ack %u len %u: "
+				       "the paths differ\n", conv, i, d == O ? "-->" : "<--", st.fl, st.seq,
+				       st.ack, st.len);
+			}
+			/* What the sender sends next, as a well-behaved stack would. */
+			k = (unsigned int)st.len + ((p.tcp.flags & (FT_TCP_SYN | FT_TCP_FIN)) ? 1 : 0);
+			if (st.seq == nxt[d])
+				nxt[d] += k;
+		}
+	}
+	check(fmt("fast path: %u segments of %u conversations tracked alike with and without it",
+		  segments, conv), differ == 0);
+	check(fmt("fast path: taken by %u of %u segments (at least a third)", fits, segments),
+	      fits * 3 >= segments);
+	ft_tcp_segcache_free(segs2);
+}
+
 int
 main(void)
 {
@@ -1132,6 +1280,7 @@ main(void)
 		test_history_thresholds();
 		test_packed_edges();
 		test_table();
+		test_fast_path();
 		ft_tcp_segcache_free(segs);
 	}
 	ft_unit_eal_cleanup();
