@@ -429,9 +429,11 @@ track_tcp(struct ft_worker *w, struct ft_flow *f, unsigned int side, const struc
 	}
 	if ((f->fflags & FT_FLOW_F_EMBRYO) && !ft_tcp_is_embryonic(&f->tcp))
 		ft_flow_embryo_leave(w->flows, f);
-	ft_flow_set_age(w->flows, f,
-			((f->tcp.cflags & FT_TCPC_FINISHED) && !(f->fflags & FT_FLOW_F_RECORD_DONE)) ?
-			(uint8_t)FT_FLOW_AGE_LINGER : (uint8_t)ft_tcp_age_class(&f->tcp));
+	/* The fast path moves no state: the ageing class set last time stands. */
+	if (!r.fast)
+		ft_flow_set_age(w->flows, f,
+				((f->tcp.cflags & FT_TCPC_FINISHED) && !(f->fflags & FT_FLOW_F_RECORD_DONE)) ?
+				(uint8_t)FT_FLOW_AGE_LINGER : (uint8_t)ft_tcp_age_class(&f->tcp));
 	if (unlikely(ft_app.ladder_on)) {
 		if (!(f->fflags & FT_FLOW_F_LADDER) && ladder_match(m))
 			f->fflags |= FT_FLOW_F_LADDER;

@@ -495,13 +495,38 @@ ft_tcp_segcache_prefetch(const struct ft_tcp_segcache *sc, uint32_t conn_id, uns
  * aligned: words are copied out (rte_hash_crc() would load them in place,
  * which is undefined behaviour).
  */
+/* The lanes are folded by integer multiply-add, not by more CRC steps: CRC
+ * is linear over XOR, so folding lane states with it cancels equal changes
+ * in two lanes, which repetitive payloads (8-byte units swapped, as the
+ * overlap tests send) make likely. */
 static inline uint32_t
-digest(const uint8_t *d, uint32_t len)
+digest_fold(uint32_t h0, uint32_t h1, uint32_t h2, uint32_t h3, uint32_t len)
 {
-	uint32_t h0 = 0x9e3779b9, h1 = 0x85ebca6b, h2 = 0xc2b2ae35, h3 = 0x27d4eb2f, i = 0;
-	uint64_t w0, w1, w2, w3, x;
+	uint64_t x = (uint64_t)h0 * UINT64_C(0x9e3779b97f4a7c15) + (uint64_t)h1 * UINT64_C(0xc2b2ae3d27d4eb4f) +
+		     (uint64_t)h2 * UINT64_C(0x165667b19e3779f9) + (uint64_t)h3 * UINT64_C(0x85ebca77c2b2ae63) +
+		     len;
 
+	return (uint32_t)(x ^ (x >> 32));
+}
+
+/*
+ * Digest of @p len bytes: four CRC lanes over 32-byte blocks, the rest in
+ * lane 0. With @p head, also the digest of the first min(len, SEG_HEAD)
+ * bytes, from the same pass: SEG_HEAD is a whole number of blocks, so the
+ * lanes hold exactly that digest's state once they have read it (the
+ * segment cache needs both for every new segment; computed apart, a
+ * segment of at most SEG_HEAD bytes was hashed twice).
+ */
+static inline uint32_t
+digest_head(const uint8_t *d, uint32_t len, uint32_t *head)
+{
+	uint32_t h0 = 0x9e3779b9, h1 = 0x85ebca6b, h2 = 0xc2b2ae35, h3 = 0x27d4eb2f, i = 0, all;
+	uint64_t w0, w1, w2, w3;
+
+	RTE_BUILD_BUG_ON(SEG_HEAD % 32 != 0);
 	for (; i + 32 <= len; i += 32) {
+		if (head != NULL && i == SEG_HEAD)
+			*head = digest_fold(h0, h1, h2, h3, SEG_HEAD);
 		memcpy(&w0, d + i, 8);
 		memcpy(&w1, d + i + 8, 8);
 		memcpy(&w2, d + i + 16, 8);
@@ -511,20 +536,24 @@ digest(const uint8_t *d, uint32_t len)
 		h2 = rte_hash_crc_8byte(w2, h2);
 		h3 = rte_hash_crc_8byte(w3, h3);
 	}
+	if (head != NULL && i == SEG_HEAD && len > SEG_HEAD)
+		*head = digest_fold(h0, h1, h2, h3, SEG_HEAD);
 	for (; i + 8 <= len; i += 8) {
 		memcpy(&w0, d + i, 8);
 		h0 = rte_hash_crc_8byte(w0, h0);
 	}
 	for (; i < len; i++)
 		h0 = rte_hash_crc_1byte(d[i], h0);
-	/* The lanes are folded by integer multiply-add, not by more CRC steps:
-	 * CRC is linear over XOR, so folding lane states with it cancels equal
-	 * changes in two lanes, which repetitive payloads (8-byte units
-	 * swapped, as the overlap tests send) make likely. */
-	x = (uint64_t)h0 * UINT64_C(0x9e3779b97f4a7c15) + (uint64_t)h1 * UINT64_C(0xc2b2ae3d27d4eb4f) +
-	    (uint64_t)h2 * UINT64_C(0x165667b19e3779f9) + (uint64_t)h3 * UINT64_C(0x85ebca77c2b2ae63) +
-	    len;
-	return (uint32_t)(x ^ (x >> 32));
+	all = digest_fold(h0, h1, h2, h3, len);
+	if (head != NULL && len <= SEG_HEAD)
+		*head = all;
+	return all;
+}
+
+static inline uint32_t
+digest(const uint8_t *d, uint32_t len)
+{
+	return digest_head(d, len, NULL);
 }
 
 /* Remember an in-order segment's bytes. */
@@ -542,8 +571,7 @@ segcache_put(struct ft_tcp_segcache *sc, uint32_t conn_id, unsigned int dir, uin
 	s->len = len;
 	s->dir = (uint8_t)dir;
 	s->used = 1;
-	s->digest = digest(pl->data, len);
-	s->head_digest = digest(pl->data, RTE_MIN((uint32_t)len, (uint32_t)SEG_HEAD));
+	s->digest = digest_head(pl->data, len, &s->head_digest);
 }
 
 /*
@@ -684,7 +712,7 @@ static inline void
 count_segment(struct ft_tcp_endpoint *s, const struct ft_pkt *p)
 {
 	s->pkts++;
-	s->ip_bytes += p->ip_len;
+	s->ip_bytes_word += p->ip_len;
 }
 
 /* First segment from an endpoint not seen opening: its numbers start here. */
@@ -1017,9 +1045,11 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 	r->verdict = FT_TCP_OK;
 	r->n = 0;
 	r->obs = 0;
+	r->fast = 0;
 
 	if (likely(fast_path_on) && fast_path_fits(c, s, rcv, p)) {
 		track_fast(c, dir, p, pl, segs, conn_id);
+		r->fast = 1;
 		return;
 	}
 	if (c->cflags & FT_TCPC_FINISHED) {

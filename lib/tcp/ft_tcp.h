@@ -145,12 +145,23 @@ struct ft_tcp_endpoint {
 	uint32_t pkts;      /**< segments it sent */
 	uint16_t win_raw;   /**< last window it advertised, as on the wire: ft_tcp_win() */
 	uint16_t maxwin_raw; /**< largest window it advertised, as on the wire: ft_tcp_maxwin() */
-	/** IP bytes it sent. 48 bits are exact: a segment is at most 65535
-	 * bytes, so 2^48 needs more than 2^32 segments, beyond pkts' own range. */
-	uint64_t ip_bytes : 48;
-	/** Payload segments it re-sent (history 't'); saturates at FT_TCP_REXMIT_MAX
-	 * (so 't' letters come up to 10000, none at 100000 and beyond). */
-	uint64_t rexmit : 16;
+	union {
+		struct {
+			/** IP bytes it sent. 48 bits are exact: a segment is at most
+			 * 65535 bytes, so 2^48 needs more than 2^32 segments, beyond
+			 * pkts' own range. */
+			uint64_t ip_bytes : 48;
+			/** Payload segments it re-sent (history 't'); saturates at
+			 * FT_TCP_REXMIT_MAX (so 't' letters come up to 10000, none at
+			 * 100000 and beyond). */
+			uint64_t rexmit : 16;
+		};
+		/** The same 64 bits as one word: a segment's bytes are added to
+		 * ip_bytes (its low 48 bits) with one add, which cannot carry
+		 * into rexmit (see ip_bytes). The 48-bit field's own add took 21
+		 * instructions in this packed struct, on every segment. */
+		uint64_t ip_bytes_word;
+	};
 	/* Laid out for speed: each field a segment writes and soon reads
 	 * again sits in one byte with no other such field straddling it, so
 	 * the compiler reads it back with the same byte access that wrote it.
@@ -267,6 +278,8 @@ struct ft_tcp_result {
 	uint8_t verdict;    /**< enum ft_tcp_verdict */
 	uint8_t n;          /**< anomalies in a[] */
 	uint8_t obs;        /**< FT_TCP_OBS_* bits: what the cross-flow detectors want */
+	uint8_t fast;       /**< 1: the fast path took it, so no state and no flag of the
+				 connection moved (its ageing class stands) */
 	struct ft_tcp_anomaly a[FT_TCP_MAX_ANOMALIES];
 };
 

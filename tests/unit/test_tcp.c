@@ -755,6 +755,23 @@ test_retransmit(void)
 	/* Bytes not all captured: nothing sound to compare. */
 	SEG(&k, O, "PA", 1121, 5001, 10, sES, sES, V_OK, "", "ShADT", "S1", .cap = 5);
 	SEG(&k, O, "PA", 1121, 5001, 10, sES, sES, V_OK, "", "ShADT", "S1", .mut = 1);
+	/* The first 64 bytes' digest comes from the same pass as the whole
+	 * segment's: originals of 64, 80 (a tail shorter than a block) and
+	 * 200 bytes, each re-sent shorter, same and different in its head. */
+	{
+		static const uint16_t lens[] = { 64, 80, 200 };
+		unsigned int j;
+
+		for (j = 0; j < RTE_DIM(lens); j++) {
+			k = tconn(fmt("retransmit, shorter than a %u-byte first", lens[j]));
+			handshake(&k);
+			SEG(&k, O, "PA", 1001, 5001, lens[j], sES, sES, V_OK, "", "ShAD", "S1");
+			SEG(&k, O, "PA", 1001, 5001, 64, sES, sES, V_OK, "", "ShADT", "S1",
+			    .mut = lens[j] > 65 ? 2 : 0);
+			SEG(&k, O, "PA", 1001, 5001, 64, sES, sES, V_OK,
+			    "retransmit_different_data(s=1001,a=5001)", "ShADT", "S1", .mut = 3);
+		}
+	}
 	/* Another connection at the same seq does not share the cache. */
 	k = tconn("retransmit, other connection");
 	handshake(&k);
