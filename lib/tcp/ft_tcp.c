@@ -311,12 +311,12 @@ zeek_update(struct ft_tcp_conn *c, unsigned int dir, uint8_t flags, uint16_t len
 {
 	struct ft_tcp_endpoint *e = &c->ep[dir], *peer = &c->ep[dir ^ 1];
 
-	/* A multi-flag packet (SYN+FIN, SYN+RST: history 'Q'/'I') moves no
-	 * endpoint, as no consistent reading of it exists. */
 	/* Most segments: neither SYN, FIN nor RST, from an endpoint past its
 	 * handshake; none of those moves. */
 	if (!(flags & (FT_TCP_SYN | FT_TCP_FIN | FT_TCP_RST)) && e->zeek >= FT_ZEEK_PARTIAL)
 		return;
+	/* A multi-flag packet (SYN+FIN, SYN+RST: history 'Q'/'I') moves no
+	 * endpoint, as no consistent reading of it exists. */
 	if (ctl_count(flags) > 1)
 		return;
 	if (flags & FT_TCP_RST) {
