@@ -263,13 +263,20 @@ ft_control_loop(struct ft_app *app)
 	 * were filling (a quarter of the smallest, which a 1 ms nap leaves far
 	 * from full at any rate the workers can produce); a busy loop there
 	 * would take half the CPU from the worker it shares with. Offline it
-	 * naps only when there was nothing: a worker waits for room there. */
+	 * reads the capture for the workers (reader.c), as a poll-mode lcore,
+	 * napping only while every worker has half a feed of frames queued or
+	 * the capture is all read, and nothing was drained (a worker waits for
+	 * room in its rings there). */
 	const unsigned int smallest_ring = RTE_MIN(app->cfg.event_ring, app->cfg.record_ring);
 	const unsigned int busy_mark = RTE_MIN(smallest_ring, app->cfg.observe_ring) / 4;
 
 	for (;;) {
 		uint64_t now = rte_get_tsc_cycles();
 		int state = __atomic_load_n(&app->run_state, __ATOMIC_RELAXED);
+		/* Offline: read ahead while running; once draining, only pass
+		 * on what was read. */
+		const bool reading = state == FT_RUN && ft_reader_on(app);
+		const unsigned int read = ft_reader_poll(app, reading);
 		/* Rings that had items are looked at again at once: a worker
 		 * waiting for room (offline) or dropping (live) must not wait for
 		 * the control lcore's nap. */
@@ -299,14 +306,19 @@ ft_control_loop(struct ft_app *app)
 				 now - last_status >= app->cfg.status_interval * hz)
 				status_line(app, &status_rx, &last_status);
 		} else if (state == FT_DRAIN) {
-			if (workers_quiescent(app)) {
+			if (ft_reader_idle(app) && workers_quiescent(app)) {
 				/* Queries need the workers' loop: none from now on. */
 				ft_control_stop_queries();
 				__atomic_store_n(&app->run_state, FT_STOP, __ATOMIC_RELEASE);
 				break;
 			}
 		}
-		if (drained == 0 || (!app->offline && drained < busy_mark))
+		if (reading && (drained != 0 || !ft_reader_ahead(app)))
+			rte_pause();
+		else if (reading)
+			usleep(50); /* the workers have work queued (or all is
+				     * read): a CPU shared with one is left to it */
+		else if (drained + read == 0 || (!app->offline && drained < busy_mark))
 			usleep(state == FT_RUN ? 1000 : 100);
 	}
 	/* The workers write the records of every open connection as they

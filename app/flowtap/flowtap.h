@@ -55,6 +55,8 @@ struct ft_worker {
 	int socket;
 	unsigned int n_rxq;
 	struct ft_rxq_ref rxq[FT_MAX_RXQ_PER_WORKER];
+	struct rte_ring *feed;                  /* offline: the capture's frames, read by the
+						   control lcore (reader.c); else NULL */
 	struct rte_ring *to[FT_MAX_WORKERS];    /* hand-over to worker j (NULL for self) */
 	struct rte_ring *from[FT_MAX_WORKERS];  /* hand-over from worker j */
 	struct rte_ring *events;                /* to the control lcore */
@@ -179,6 +181,15 @@ int ft_port_stats(const struct ft_app *app, unsigned int p, struct rte_eth_stats
 bool ft_mempools_ok(const struct ft_app *app);
 uint64_t ft_ports_rx_lost(const struct ft_app *app);
 unsigned int ft_pool_size(const struct ft_app *app, unsigned int n_workers);
+
+/* reader.c: offline, the control lcore reads the capture for the workers */
+int ft_reader_setup(struct ft_app *app);
+unsigned int ft_reader_poll(struct ft_app *app, bool read_more);
+bool ft_reader_on(const struct ft_app *app);
+bool ft_reader_ahead(const struct ft_app *app);
+bool ft_reader_idle(const struct ft_app *app);
+void ft_reader_free(struct ft_app *app);
+unsigned int ft_reader_pool_room(const struct ft_app *app);
 
 /* worker.c */
 int ft_workers_create(struct ft_app *app);

@@ -132,8 +132,9 @@ run(struct ft_app *app)
 	app->ns_per_tsc = 1e9 / (double)app->tsc_hz;
 	if (ft_ladder_setup(app) < 0 || setup_detectors(app) < 0)
 		return -1;
-	if (ft_workers_create(app) < 0 || ft_detect_backlog_setup(app) < 0 || ft_ports_setup(app) < 0 || ft_tx_setup(app) < 0 || open_outputs(app) < 0 ||
-	    register_control(app) < 0)
+	if (ft_workers_create(app) < 0 || ft_detect_backlog_setup(app) < 0 ||
+	    ft_ports_setup(app) < 0 || ft_reader_setup(app) < 0 || ft_tx_setup(app) < 0 ||
+	    open_outputs(app) < 0 || register_control(app) < 0)
 		return -1;
 	ft_defrag_ports_ready(app);
 	signal(SIGINT, on_signal);
@@ -188,6 +189,7 @@ main(int argc, char **argv)
 
 	rc = run(app);
 
+	ft_reader_free(app);
 	ft_workers_free(app);
 	ft_detect_free(app->detect);
 	ft_sig_set_free(app->sig);

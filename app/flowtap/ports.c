@@ -67,7 +67,7 @@ ft_pool_size(const struct ft_app *app, unsigned int n_workers)
 	 * the rings, queues and defragmenters can hold, or rx starves. */
 	ring_room = n_workers * (n_workers - 1) * app->cfg.handoff_ring +
 		    n_workers * (app->cfg.rx_desc + app->cfg.tx_desc + 2 * FT_MAX_BURST) +
-		    n_workers * app->cfg.defrag_max_held;
+		    n_workers * app->cfg.defrag_max_held + ft_reader_pool_room(app);
 	return RTE_MAX(app->cfg.mbufs, ring_room + 4096);
 }
 

@@ -431,6 +431,16 @@ ft_worker_main(void *arg)
 				}
 			}
 		}
+		/* Offline: the capture as the control lcore read it; also while
+		 * draining, so that every frame read is analysed. */
+		if (w->feed != NULL) {
+			unsigned int n = rte_ring_sc_dequeue_burst(w->feed, (void **)pkts, burst, NULL);
+
+			if (n != 0) {
+				rx_burst(w, pkts, n);
+				work += n;
+			}
+		}
 		for (i = 0; i < n_from; i++) {
 			unsigned int n = rte_ring_sc_dequeue_burst(from[i], (void **)pkts, burst, NULL);
 

@@ -127,6 +127,61 @@ v4(uint32_t addr)
 
 #define SRV 0x0a000001u /* 10.0.0.1 */
 
+/* Euclid's gcd: the reference for the judge's own. */
+static uint32_t
+gcd_ref(uint32_t a, uint32_t b)
+{
+	while (b != 0) {
+		uint32_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* The multiple rule on random step sets: flagged exactly when the steps'
+ * gcd (Euclid's) is >= 800 and every step is at most 65536 of it, with
+ * that gcd in the detail. Steps are k * g (k random, some 0) with g from a
+ * few to 2^24, so both sides of the bounds come up; the ISNs wrap past
+ * 2^32 and the times are irregular (no step or clock rule). */
+static void
+test_judge_multiple(void)
+{
+	unsigned int t, i, bad = 0, flagged = 0, cleared = 0;
+
+	for (t = 0; t < 20000; t++) {
+		uint32_t isn[8], g = (uint32_t)rng_range(1, 1u << (rng() % 25)), want = 0;
+		uint64_t ts[8];
+		char det[FT_EVENT_DETAIL_LEN], exp[FT_EVENT_DETAIL_LEN];
+		enum ft_isn_rule r;
+		bool mult;
+
+		isn[0] = (uint32_t)rng();
+		ts[0] = T0;
+		for (i = 1; i < 8; i++) {
+			uint32_t k = rng() % 8 == 0 ? 0 : (uint32_t)rng_range(1, 70000);
+
+			isn[i] = isn[i - 1] + k * g;
+			ts[i] = ts[i - 1] + rng_range(1, 100) * NS_MS + rng() % 1000;
+			want = gcd_ref(want, k * g);
+		}
+		mult = want >= 800;
+		for (i = 1; i < 8 && mult; i++)
+			mult = (isn[i] - isn[i - 1]) / want <= 65536;
+		r = ft_detect_isn_judge(isn, ts, 8, det, sizeof(det));
+		if (r == FT_ISN_STEP || r == FT_ISN_CLOCK)
+			continue; /* an earlier or later rule's case, judged elsewhere */
+		snprintf(exp, sizeof(exp), "8 ISN steps are multiples of %u", want);
+		if (mult != (r == FT_ISN_MULTIPLE) || (mult && strcmp(det, exp) != 0))
+			bad++;
+		flagged += mult;
+		cleared += !mult;
+	}
+	check("judge: the multiple rule matches Euclid's gcd on 20000 random step sets",
+	      bad == 0 && flagged > 1000 && cleared > 1000);
+}
+
 static void
 test_judge(void)
 {
@@ -155,6 +210,7 @@ test_judge(void)
 	check("judge: near-constant increments are a step",
 	      ft_detect_isn_judge(isn, ts, 8, det, sizeof(det)) == FT_ISN_STEP &&
 		      strstr(det, " to ") != NULL);
+	test_judge_multiple();
 	check("rule names", strcmp(ft_isn_rule_name(FT_ISN_CLOCK), "clock") == 0 &&
 				    strcmp(ft_isn_rule_name(FT_ISN_RANDOM), "random") == 0 &&
 				    strcmp(ft_isn_rule_name(99), "unknown") == 0);
