@@ -331,6 +331,7 @@ evict_one(struct ft_worker *w)
 		return false;
 	write_record(w, victim, FT_END_EVICTED);
 	ft_flow_remove(w->flows, victim);
+	ft_flow_embryo_prefetch(w->flows);
 	w->burst_evicted++;
 	ft_stats_add(&w->stats, FT_CTR_FLOWS_EVICTED, 1);
 	return true;

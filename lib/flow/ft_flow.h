@@ -182,6 +182,13 @@ void ft_flow_embryo_leave(struct ft_flow_table *t, struct ft_flow *f);
 /** The oldest flow still in the embryonic FIFO, or NULL. */
 struct ft_flow *ft_flow_oldest_embryo(struct ft_flow_table *t);
 
+/**
+ * Prefetch what removing the oldest embryonic flows will touch: call after
+ * evicting one, when the next packet may evict the next (a SYN flood into a
+ * full table). No effect on the table.
+ */
+void ft_flow_embryo_prefetch(const struct ft_flow_table *t);
+
 /** Remove a flow (off the wheel, out of the FIFO, out of its bucket, entry freed). */
 void ft_flow_remove(struct ft_flow_table *t, struct ft_flow *f);
 

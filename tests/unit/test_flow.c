@@ -750,8 +750,11 @@ test_embryo(void)
 	ft_flow_embryo_leave(t, f[1]); /* from the middle */
 	ft_flow_embryo_leave(t, f[2]); /* not in it: no-op */
 	for (i = 0; i < 4; i++) {
-		struct ft_flow *o = ft_flow_oldest_embryo(t);
+		struct ft_flow *o;
 		unsigned int j;
+
+		ft_flow_embryo_prefetch(t); /* no effect on the order, even when empty */
+		o = ft_flow_oldest_embryo(t);
 
 		order[i] = '-';
 		for (j = 0; j < 5; j++)
