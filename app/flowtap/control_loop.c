@@ -32,21 +32,32 @@ write_event(struct ft_app *app, const struct ft_event *ev)
 		ft_event_write_json(app->events_out, ev, ft_tcp_state_name);
 }
 
+/* The detectors' own counters into the control lcore's stats: once per
+ * drain of the observation rings, not per observation (offline, the control
+ * lcore also reads the capture, and is the slower stage). */
+static void
+detect_counters_sync(struct ft_app *app)
+{
+	struct ft_detect_counters dc;
+
+	if (app->detect == NULL)
+		return;
+	ft_detect_counters(app->detect, &dc);
+	ft_stats_set(&app->control_stats, FT_CTR_DETECT_OBSERVATIONS, dc.observations);
+	ft_stats_set(&app->control_stats, FT_CTR_DETECT_HOSTS, dc.hosts);
+	ft_stats_set(&app->control_stats, FT_CTR_DETECT_HOSTS_EVICTED, dc.hosts_evicted);
+}
+
 /* The cross-flow detectors run here, on the workers' observations. */
 static void
 run_detectors(struct ft_app *app, const struct ft_obs *o)
 {
-	struct ft_detect_counters dc;
 	struct ft_event ev[4];
 	unsigned int i, n;
 
 	if (app->detect == NULL)
 		return;
 	n = ft_detect_observe(app->detect, o, ev, RTE_DIM(ev));
-	ft_detect_counters(app->detect, &dc);
-	ft_stats_set(&app->control_stats, FT_CTR_DETECT_OBSERVATIONS, dc.observations);
-	ft_stats_set(&app->control_stats, FT_CTR_DETECT_HOSTS, dc.hosts);
-	ft_stats_set(&app->control_stats, FT_CTR_DETECT_HOSTS_EVICTED, dc.hosts_evicted);
 	for (i = 0; i < n; i++) {
 		ft_stats_anomaly(&app->control_stats, ev[i].type);
 		ft_stats_add(&app->control_stats, FT_CTR_EVENTS_EMITTED, 1);
@@ -104,6 +115,7 @@ backlog_judge(struct ft_app *app, size_t n)
 	qsort(obs_backlog.v, obs_backlog.n, sizeof(obs_backlog.v[0]), obs_cmp);
 	for (i = 0; i < n; i++)
 		run_detectors(app, &obs_backlog.v[i]);
+	detect_counters_sync(app);
 	memmove(obs_backlog.v, obs_backlog.v + n, (obs_backlog.n - n) * sizeof(obs_backlog.v[0]));
 	obs_backlog.n -= n;
 }
@@ -150,13 +162,16 @@ observe_backlog_flush(struct ft_app *app)
 static unsigned int
 drain_events(struct ft_app *app)
 {
-	unsigned int w, drained = 0;
+	unsigned int w, drained = 0, before;
 
 	for (w = 0; w < app->n_workers; w++) {
 		struct ft_worker *wk = app->workers[w];
 
 		DRAIN_RING(wk->events, struct ft_event, write_event(app, &items_[i_]));
+		before = drained;
 		DRAIN_RING(wk->observe, struct ft_obs, observe(app, &items_[i_]));
+		if (drained != before)
+			detect_counters_sync(app);
 		if (wk->records != NULL)
 			DRAIN_RING(wk->records, struct ft_flow_record,
 				   ft_flow_record_write_json(app->flow_log_out, &items_[i_]));
@@ -466,8 +481,9 @@ ft_print_summary(struct ft_app *app, FILE *f)
 
 	sum_stats(app, &s);
 	if (app->offline)
-		fprintf(f, "flowtap: %s: %" PRIu64 " frames read in %.3f s (%.3f Mpps) by %u worker%s\n",
-			app->opt.pcap_path, s.ctr[FT_CTR_RX], app->duration_s,
+		fprintf(f, "flowtap: %s: %" PRIu64 " frames %s in %.3f s (%.3f Mpps) by %u worker%s\n",
+			app->opt.pcap_path, s.ctr[FT_CTR_RX],
+			ft_reader_on(app) ? "read by the control lcore and analysed" : "read", app->duration_s,
 			app->duration_s > 0 ? (double)s.ctr[FT_CTR_RX] / app->duration_s / 1e6 : 0.0,
 			app->n_workers, app->n_workers == 1 ? "" : "s");
 	else

@@ -385,13 +385,20 @@ flow_create(struct ft_worker *w, const struct ft_pkt *p, const struct ft_flow_ke
 	return f;
 }
 
+/* The TCP direction (FT_TCP_ORIG or FT_TCP_RESP) of a packet from key side @p side. */
+static inline unsigned int
+flow_dir(const struct ft_flow *f, unsigned int side)
+{
+	return side == f->orig_side ? FT_TCP_ORIG : FT_TCP_RESP;
+}
+
 static void
 track_tcp(struct ft_worker *w, struct ft_flow *f, unsigned int side, const struct ft_pkt *p,
 	  const struct rte_mbuf *m, uint64_t now)
 {
 	struct ft_tcp_payload pl;
 	struct ft_tcp_result r;
-	unsigned int dir = side == f->orig_side ? FT_TCP_ORIG : FT_TCP_RESP;
+	unsigned int dir = flow_dir(f, side);
 	unsigned int i;
 
 	pl.data = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->payload_off);
@@ -481,8 +488,7 @@ ft_track_burst(struct ft_worker *w, struct rte_mbuf **m, const struct ft_pkt *me
 		const struct ft_pkt *p = &meta[which[j]];
 
 		if (f != NULL && p->payload_len != 0 && (f->fflags & FT_FLOW_F_TCP))
-			ft_tcp_segcache_prefetch(w->segs, f->conn_id,
-						 side[j] == f->orig_side ? FT_TCP_ORIG : FT_TCP_RESP,
+			ft_tcp_segcache_prefetch(w->segs, f->conn_id, flow_dir(f, side[j]),
 						 p->tcp.seq);
 	}
 	w->burst_evicted = 0;
