@@ -101,6 +101,13 @@ struct ft_worker {
 /* struct ft_ladder_line (one packet of a ladder) is in ft_control.h: the
  * live ladder's replies are made of it too. */
 
+/* Offline, who reads the capture (--reader; reader.c). */
+enum ft_reader_mode {
+	FT_READER_AUTO = 0, /* the control lcore when it has a CPU of its own */
+	FT_READER_CONTROL,  /* the control lcore, feeding the worker */
+	FT_READER_WORKER,   /* the worker that was given the queue */
+};
+
 /* What the user asked for, beyond the config file. */
 struct ft_options {
 	const char *config_path;   /* --config */
@@ -112,6 +119,8 @@ struct ft_options {
 	const char *ladder;        /* --ladder FILTER (offline) */
 	bool relative;             /* --relative: ladder numbers relative to the ISNs */
 	bool hugepages;            /* --hugepages: offline EAL on hugepages, not --no-huge */
+	enum ft_reader_mode reader; /* --reader (offline) */
+	bool reader_set;           /* --reader given */
 };
 
 /* The appliance. One instance, owned by main(). */
@@ -123,6 +132,11 @@ struct ft_app {
 	int ts_dynfield;                    /* rx timestamp dynfield offset, -1 when none */
 	uint64_t ts_dynflag;
 	uint64_t reasm_flag;                /* ol_flags bit of a reassembled datagram (defrag.c) */
+	/* Every frame enters through one worker (offline, or a single rx queue
+	 * in all): that worker reassembles fragments where they enter, so a
+	 * datagram reaches its flow's owner in its place among the packets
+	 * around it (ports.c). Else fragments go to the owner of their hash. */
+	bool defrag_at_entry;
 	uint64_t ts_to_ns;                  /* rx timestamp unit in ns (pcap PMD: us) */
 	double ns_per_tsc;
 	bool ladder_on;                     /* --ladder compiled into ladder_prog */

@@ -32,6 +32,7 @@ enum {
 	OPT_RELATIVE,
 	OPT_SIGNATURES,
 	OPT_HUGEPAGES,
+	OPT_READER,
 };
 
 static const struct option long_opts[] = {
@@ -48,6 +49,7 @@ static const struct option long_opts[] = {
 	{ "relative", no_argument, NULL, OPT_RELATIVE },
 	{ "signatures", required_argument, NULL, OPT_SIGNATURES },
 	{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
+	{ "reader", required_argument, NULL, OPT_READER },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -89,6 +91,11 @@ ft_usage(FILE *f)
 	      "                         the shipped set); overrides [signatures] rules\n"
 	      "  --hugepages            with --pcap: take memory from hugepages (reserved\n"
 	      "                         beforehand) instead of 4 KiB pages\n"
+	      "  --reader auto|control|worker\n"
+	      "                         with --pcap: who reads the capture: the control\n"
+	      "                         lcore, feeding the worker through a ring, or the\n"
+	      "                         worker itself; auto (default): the control lcore\n"
+	      "                         when the lcores have a CPU besides the workers'\n"
 	      "  --version, --help\n", f);
 }
 
@@ -114,6 +121,24 @@ parse_uint(const char *s, unsigned int lo, unsigned int hi, unsigned int *out)
 		return -1;
 	*out = (unsigned int)v;
 	return 0;
+}
+
+static int
+parse_reader(const char *s, enum ft_reader_mode *out)
+{
+	static const char *const names[] = {
+		[FT_READER_AUTO] = "auto",
+		[FT_READER_CONTROL] = "control",
+		[FT_READER_WORKER] = "worker",
+	};
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum ft_reader_mode)i;
+			return 0;
+		}
+	return -1;
 }
 
 /*
@@ -196,6 +221,11 @@ parse_app_args(int argc, char **argv, struct ft_app *app)
 		case OPT_HUGEPAGES:
 			app->opt.hugepages = true;
 			break;
+		case OPT_READER:
+			if (parse_reader(optarg, &app->opt.reader) < 0)
+				return ft_fail("--reader: '%s' must be auto, control or worker", optarg);
+			app->opt.reader_set = true;
+			break;
 		case ':':
 			return ft_fail("option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -249,6 +279,8 @@ ft_options_parse(int argc, char **argv, struct ft_app *app)
 			return ft_fail("--pcap builds its own EAL arguments: use it without EAL options");
 		if (app->opt.hugepages)
 			return ft_fail("--hugepages goes with --pcap; live, the EAL options choose the memory");
+		if (app->opt.reader_set)
+			return ft_fail("--reader goes with --pcap; live, each worker polls its queues");
 		return 0;
 	}
 	if (has_arg(argc, argv, "--pcap") || has_arg(argc, argv, "--help") ||

@@ -232,6 +232,17 @@ setup_port(struct ft_app *app, uint16_t port, unsigned int *rr)
 	return 0;
 }
 
+/* Workers that poll a queue: the ways a frame enters. */
+static unsigned int
+entry_workers(const struct ft_app *app)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < app->n_workers; i++)
+		n += app->workers[i]->n_rxq != 0;
+	return n;
+}
+
 int
 ft_ports_setup(struct ft_app *app)
 {
@@ -252,6 +263,7 @@ ft_ports_setup(struct ft_app *app)
 		if (setup_port(app, port, &rr) < 0)
 			return -1;
 	}
+	app->defrag_at_entry = entry_workers(app) == 1;
 	/* Registered by the PMD when the timestamp offload was enabled. */
 	app->ts_dynfield = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
 	off = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);

@@ -69,11 +69,14 @@ ft_reader_setup(struct ft_app *app)
 {
 	unsigned int i, q;
 
-	/* Only with a CPU for the control lcore besides the workers': a busy
-	 * reader on a worker's CPU slows everything (measured, 2 workers on 2
-	 * CPUs: 2.4 Mpps with worker 0 reading, 1.05 with the control lcore
-	 * reading). Then worker 0 polls the capture itself. */
-	if (!app->offline || lcore_cpus() <= app->n_workers)
+	/* By default only with a CPU for the control lcore besides the
+	 * workers': a busy reader on a worker's CPU slows everything
+	 * (measured, 2 workers on 2 CPUs: 2.4 Mpps with worker 0 reading, 1.05
+	 * with the control lcore reading). Then worker 0 polls the capture
+	 * itself. --reader forces either way (tests cover both paths on any
+	 * machine). */
+	if (!app->offline || app->opt.reader == FT_READER_WORKER ||
+	    (app->opt.reader == FT_READER_AUTO && lcore_cpus() <= app->n_workers))
 		return 0;
 	for (i = 0; i < app->n_workers; i++) {
 		struct ft_worker *w = app->workers[i];

@@ -2,9 +2,12 @@
 /*
  * The worker pipeline, per burst:
  *   rx -> decode -> owner check (hand over through an SPSC ring when another
- *   worker owns the flow; fragments are owned by their datagram's hash) ->
- *   defragment (lib/defrag: a completed datagram is a new mbuf, tracked here
- *   when this worker owns its flow, else handed over to the owner) -> track
+ *   worker owns the flow; fragments are owned by their datagram's hash,
+ *   unless every frame enters through this worker, which then reassembles
+ *   them before the check, so that a datagram keeps its place among the
+ *   packets of its flow) -> defragment (lib/defrag: a completed datagram is
+ *   a new mbuf, tracked here when this worker owns its flow, else handed
+ *   over to the owner) -> track
  *   (track.c: flow lookup, TCP states, events, records) -> count ->
  *   transmit (inline) or free. A reassembled datagram was never received:
  *   it is tracked and freed, never counted in packets.* nor transmitted.
@@ -203,6 +206,27 @@ ft_worker_wait_buffer(void *arg)
 	return true;
 }
 
+/* Give a fragment to this worker's defragmenter. @p out may be @p frag.
+ * @return the datagram it completed, decoded into @p out (trackable), or
+ *         NULL */
+static struct rte_mbuf *
+defrag_one(struct ft_worker *w, struct rte_mbuf *m, const struct ft_pkt *frag,
+	   struct ft_pkt *out)
+{
+	struct rte_mbuf *r = ft_defrag_add(w->defrag, m, frag, ft_pkt_time(w, m));
+
+	if (r == NULL)
+		return NULL;
+	decode_mbuf(r, out);
+	if (out->cls > FT_CLS_OTHER_IP) {
+		/* Malformed inside, or fragmented again: nothing to track. */
+		ft_stats_add(&w->stats, FT_CTR_DEFRAG_UNDECODABLE, 1);
+		rte_pktmbuf_free(r);
+		return NULL;
+	}
+	return r;
+}
+
 /* Packets this worker owns: the rest of the pipeline (they are finished by
  * the caller, in arrival order). Fragments go to the defragmenter; a
  * datagram they complete is tracked in their place when this worker owns
@@ -234,16 +258,9 @@ process_owned(struct ft_worker *w, struct ft_burst *b, struct rte_mbuf **m,
 			tmeta[k++] = meta[i];
 			continue;
 		}
-		r = ft_defrag_add(w->defrag, m[i], &meta[i], ft_pkt_time(w, m[i]));
+		r = defrag_one(w, m[i], &meta[i], &tmeta[k]);
 		if (r == NULL)
 			continue;
-		decode_mbuf(r, &tmeta[k]);
-		if (tmeta[k].cls > FT_CLS_OTHER_IP) {
-			/* Malformed inside, or fragmented again: nothing to track. */
-			ft_stats_add(&w->stats, FT_CTR_DEFRAG_UNDECODABLE, 1);
-			rte_pktmbuf_free(r);
-			continue;
-		}
 		owner = ft_decode_owner(tmeta[k].hash, ft_app.n_workers);
 		if (owner != w->idx) {
 			reasm_hand_over(w, owner, r);
@@ -310,11 +327,16 @@ hand_over(struct ft_worker *w, struct ft_burst *b, unsigned int to, struct rte_m
 		sent += rte_ring_sp_enqueue_burst(w->to[to], (void **)(m + sent), n - sent, NULL);
 	}
 	ft_stats_add(&w->stats, FT_CTR_HANDOFF_OUT, sent);
-	if (unlikely(sent < n)) {
+	for (; unlikely(sent < n); sent++) {
+		/* A datagram reassembled here waits in the reassembled queue
+		 * (never lost, as elsewhere). */
+		if (is_reassembled(m[sent])) {
+			reasm_hand_over(w, to, m[sent]);
+			continue;
+		}
 		/* The owner is behind: the packet goes on untracked, counted. */
-		ft_stats_add(&w->stats, FT_CTR_HANDOFF_FULL, n - sent);
-		for (; sent < n; sent++)
-			finish(w, b, m[sent]);
+		ft_stats_add(&w->stats, FT_CTR_HANDOFF_FULL, 1);
+		finish(w, b, m[sent]);
 	}
 }
 
@@ -329,10 +351,13 @@ rx_burst(struct ft_worker *w, struct rte_mbuf **pkts, unsigned int n)
 	 * in the wire must not reorder what it forwards. */
 	struct rte_mbuf *keep[FT_MAX_BURST];
 	struct rte_mbuf *stage[FT_MAX_WORKERS][FT_MAX_BURST];
+	/* Datagrams reassembled here for flows of this worker (tracked, then
+	 * freed: they were never received). */
+	struct rte_mbuf *made[FT_MAX_BURST];
 	uint16_t n_stage[FT_MAX_WORKERS];
 	uint64_t bytes = 0;
 	struct ft_burst b;
-	unsigned int i, n_mine = 0, n_keep = 0;
+	unsigned int i, n_mine = 0, n_keep = 0, n_out = 0, n_made = 0;
 
 	memset(&b, 0, sizeof(b));
 	memset(n_stage, 0, sizeof(n_stage[0]) * nw);
@@ -357,21 +382,34 @@ rx_burst(struct ft_worker *w, struct rte_mbuf **pkts, unsigned int n)
 			keep[n_keep++] = m;
 			continue;
 		}
+		if (unlikely(p->cls == FT_CLS_FRAGMENT) && ft_app.defrag_at_entry) {
+			/* The datagram it completes goes on in its place. */
+			b.cls[FT_CLS_FRAGMENT]++;
+			keep[n_keep++] = m;
+			m = defrag_one(w, m, p, p);
+			if (m == NULL)
+				continue;
+		}
 		owner = ft_decode_owner(p->hash, nw);
 		if (owner == w->idx) {
 			mine[n_mine++] = m;
-			keep[n_keep++] = m;
+			if (unlikely(is_reassembled(m)))
+				made[n_made++] = m;
+			else
+				keep[n_keep++] = m;
 		} else {
 			stage[owner][n_stage[owner]++] = m;
+			n_out++;
 		}
 	}
 	ft_stats_add(&w->stats, FT_CTR_RX, n);
 	ft_stats_add(&w->stats, FT_CTR_RX_BYTES, bytes);
-	if (n_keep != n)
+	if (n_out != 0)
 		for (i = 0; i < nw; i++)
 			if (n_stage[i] != 0)
 				hand_over(w, &b, i, stage[i], n_stage[i]);
 	process_owned(w, &b, mine, meta, n_mine);
+	finish_all(w, &b, made, n_made);
 	finish_all(w, &b, keep, n_keep);
 	burst_end(w, &b);
 }

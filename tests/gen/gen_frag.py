@@ -391,7 +391,7 @@ def gen_flood(outdir):
     truth = {
         "config": ["defrag.max_datagrams=%d" % FLOOD_MAX],
         "records": [record(c, 6, 3, 1400, [])],
-        "counters_w1": {
+        "counters": {
             "fragments": FLOOD_N + 3, "datagrams": FLOOD_N + 1, "reassembled": 1, "fragments_used": 3,
             # every flood datagram beyond the limit evicts the oldest; the good one evicts one more
             "table_full": FLOOD_N - FLOOD_MAX + 1, "dropped.evicted": FLOOD_N - FLOOD_MAX + 1,

@@ -5,7 +5,7 @@
 The ASan build runs under LeakSanitizer (ASAN_OPTIONS detect_leaks=1), the
 release build under valgrind memcheck (definite leaks and every memory error
 fail). Both on the mixed capture with 1 and 3 workers (hand-over, every
-class, malformed frames) and on the SMTP capture with the ladder and with the
+class, malformed frames; 3 workers also fed by the control lcore) and on the SMTP capture with the ladder and with the
 signatures (Hyperscan streams from flowtap's own allocator); the DPDK
 threads' "possibly lost" blocks (never joined by the EAL) are not ours.
 """
@@ -36,6 +36,8 @@ def main():
     runs = [
         ("mixed, 1 worker", ["--pcap", ftlib.data("mixed.pcap")]),
         ("mixed, 3 workers", ["--pcap", ftlib.data("mixed.pcap"), "--workers", "3"]),
+        ("mixed, 3 workers fed by the control lcore", ["--pcap", ftlib.data("mixed.pcap"), "--workers", "3",
+                                                        "--reader", "control"]),
         ("smtp with the ladder", ["--pcap", ftlib.data("smtp.pcap"), "--ladder", "tcp port 25"]),
         ("smtp with signatures, 3 workers", ["--pcap", ftlib.data("smtp.pcap"), "--workers", "3",
                                               "--signatures", os.path.join(ftlib.SRC, "config",

@@ -81,6 +81,7 @@ def main():
         one_error("--set without '='", ["--pcap", good, "--set", "ports.rx_desc"], ["ports.rx_desc"])
         for v in ("0", "9", "abc"):
             one_error("--workers %s" % v, ["--pcap", good, "--workers", v], ["workers"])
+        one_error("--reader sideways", ["--pcap", good, "--reader", "sideways"], ["--reader", "sideways"])
         one_error("--mode sideways", ["--pcap", good, "--mode", "sideways"], ["mode", "sideways"])
         one_error("unknown option", ["--pcap", good, "--no-such-option"], ["--no-such-option"])
         one_error("--pcap without a value", ["--pcap"], ["--pcap"])
