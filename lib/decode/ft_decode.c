@@ -18,6 +18,9 @@
 #include <rte_ip.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
+#ifdef RTE_ARCH_X86_64
+#include <emmintrin.h>
+#endif
 
 #include "ft_decode.h"
 
@@ -114,6 +117,27 @@ ft_set_fragment(struct ft_pkt *p, uint32_t data_off, uint32_t ip_end)
 	p->l4_proto = p->frag.next_proto;
 }
 
+/*
+ * An IPv4 address into a 16-byte address field: the address, then zeros,
+ * in one 16-byte store. The symmetric hash and the flow key read the field
+ * back at once in 8- and 16-byte loads; after a 4-byte store (the rest
+ * zeroed by ft_decode()'s memset) those loads cannot be forwarded from the
+ * store buffer and wait for the stores to retire: the first load of the
+ * hash was half of its time inline (perf annotate).
+ */
+static inline void
+ft_store_ip4(uint8_t field[16], const void *addr)
+{
+#ifdef RTE_ARCH_X86_64
+	uint32_t a;
+
+	memcpy(&a, addr, 4);
+	_mm_storeu_si128((__m128i *)(void *)field, _mm_cvtsi32_si128((int)a));
+#else
+	memcpy(field, addr, 4); /* the rest is zero already */
+#endif
+}
+
 static enum ft_malformed_reason
 ft_decode_ip4(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ft_pkt *p,
 	      uint32_t *ip_end)
@@ -142,8 +166,8 @@ ft_decode_ip4(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ft_
 	p->ttl = ip->time_to_live;
 	p->ip_len = (uint16_t)totlen;
 	p->l4_proto = ip->next_proto_id;
-	memcpy(p->src, &ip->src_addr, 4);
-	memcpy(p->dst, &ip->dst_addr, 4);
+	ft_store_ip4(p->src, &ip->src_addr);
+	ft_store_ip4(p->dst, &ip->dst_addr);
 	p->l4_off = (uint16_t)(l3 + hlen);
 
 	frag = rte_be_to_cpu_16(ip->fragment_offset);
@@ -420,6 +444,33 @@ ft_decode_l4(const uint8_t *data, uint32_t caplen, uint32_t ip_end, struct ft_pk
 	return FT_MAL_NONE;
 }
 
+/*
+ * Zero a decoded view in 16-byte stores. memset() of its 108 bytes compiles
+ * to rep stosq (so does a loop of vector stores), whose start-up was a
+ * quarter of ft_decode()'s time inline (perf annotate). Seven stores, the
+ * last overlapping the sixth: a change of the struct's size past them
+ * stops the build here.
+ */
+static inline void
+pkt_clear(struct ft_pkt *p)
+{
+#ifdef RTE_ARCH_X86_64
+	char *c = (char *)p;
+	const __m128i z = _mm_setzero_si128();
+
+	_Static_assert(sizeof(*p) > 96 && sizeof(*p) <= 112, "pkt_clear() covers 97 to 112 bytes");
+	_mm_storeu_si128((__m128i *)(void *)c, z);
+	_mm_storeu_si128((__m128i *)(void *)(c + 16), z);
+	_mm_storeu_si128((__m128i *)(void *)(c + 32), z);
+	_mm_storeu_si128((__m128i *)(void *)(c + 48), z);
+	_mm_storeu_si128((__m128i *)(void *)(c + 64), z);
+	_mm_storeu_si128((__m128i *)(void *)(c + 80), z);
+	_mm_storeu_si128((__m128i *)(void *)(c + sizeof(*p) - 16), z);
+#else
+	memset(p, 0, sizeof(*p));
+#endif
+}
+
 enum ft_pkt_class
 ft_decode(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ft_pkt *p)
 {
@@ -427,7 +478,7 @@ ft_decode(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ft_pkt 
 	uint32_t off, ip_end = 0, pppoe_end;
 	uint16_t etype;
 
-	memset(p, 0, sizeof(*p));
+	pkt_clear(p);
 	p->malformed = FT_MAL_NONE;
 	/* A frame is never shorter than what was captured of it. */
 	if (wirelen < caplen)

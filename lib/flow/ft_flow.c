@@ -519,9 +519,15 @@ lookup_chunk(struct ft_flow_table *t, const struct ft_flow_key **keys, const uin
 	bool second[LOOKUP_CHUNK];
 	unsigned int i;
 
+	/* The spill counts are prefetched with the first buckets and read in a
+	 * pass of their own: read at once, each was a cache miss waited for
+	 * (a quarter of this function with 1M flows). */
 	for (i = 0; i < n; i++) {
 		buckets_of(t, sigs[i], &b1[i], &b2[i]);
 		rte_prefetch0(&t->buckets[b1[i]]);
+		rte_prefetch0(&t->spill[b1[i]]);
+	}
+	for (i = 0; i < n; i++) {
 		/* The second candidate only when something spilled there. */
 		second[i] = t->spill[b1[i]] != 0;
 		if (second[i])
