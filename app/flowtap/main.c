@@ -94,6 +94,7 @@ register_control(struct ft_app *app)
 	app->view.ports = app->pinfo;
 	app->view.start_tsc = app->start_tsc;
 	app->view.offline = app->offline;
+	app->view.defrag_at_entry = app->defrag_at_entry;
 	app->view.sig = app->sig;
 	rc = ft_control_register(&app->view);
 	if (rc < 0)

@@ -397,6 +397,9 @@ ft_cmd_defrag(const char *cmd __rte_unused, const char *params __rte_unused,
 			snprintf(path, sizeof(path), "anomalies.%s", ft_event_name(i));
 			ft_tel_put_u64(&t, path, sum.anomaly[i]);
 		}
+	/* Where datagrams are reassembled: on the worker every frame enters
+	 * through, or on the owner of the fragments' hash (several queues). */
+	ft_tel_put_str(&t, "reassembly", view->defrag_at_entry ? "entry" : "hash");
 	if (view->cfg != NULL)
 		ft_config_foreach(view->cfg, ft_control_defrag_visit, &t);
 	ft_tel_report(t.n_failed, "/flowtap/defrag");

@@ -123,6 +123,7 @@ struct ft_control_view {
 	const struct ft_port_info *ports;
 	uint64_t start_tsc;             /**< rte_rdtsc() at start (for uptime) */
 	bool offline;                   /**< reading a capture */
+	bool defrag_at_entry;           /**< fragments reassembled by the worker every frame enters through */
 	const struct ft_sig_set *sig;   /**< payload signature rules, or NULL */
 };
 

@@ -194,6 +194,7 @@ def check_defrag():
          sorted(["frag_overlap", "frag_tiny_first", "frag_oversize", "frag_df_set", "frag_too_many",
                  "frag_timeout", "frag_inconsistent"]))
     t.eq("defrag: limits and policy", d.get("config"), DEFRAG_CONFIG)
+    t.eq("defrag: reassembly on the worker frames enter through (one rx queue)", d.get("reassembly"), "entry")
     table = ctl("--prefix", PREFIX, "defrag")
     t.check("defrag table: 'config.policy  linux'", table.returncode == 0 and any(
         ln.split() == ["config.policy", "linux"] for ln in table.stdout.splitlines()), why(table))
