@@ -483,7 +483,9 @@ ft_print_summary(struct ft_app *app, FILE *f)
 	if (app->offline)
 		fprintf(f, "flowtap: %s: %" PRIu64 " frames %s in %.3f s (%.3f Mpps) by %u worker%s\n",
 			app->opt.pcap_path, s.ctr[FT_CTR_RX],
-			ft_reader_on(app) ? "read by the control lcore and analysed" : "read", app->duration_s,
+			!ft_reader_on(app) ? "read (pcap PMD)" :
+			app->capture_native ? "read by the control lcore (lib/capture) and analysed" :
+			"read by the control lcore (pcap PMD) and analysed", app->duration_s,
 			app->duration_s > 0 ? (double)s.ctr[FT_CTR_RX] / app->duration_s / 1e6 : 0.0,
 			app->n_workers, app->n_workers == 1 ? "" : "s");
 	else

@@ -129,6 +129,10 @@ struct ft_app {
 	struct ft_options opt;
 	bool offline;
 	uint64_t capture_packets;           /* offline: frames in the capture */
+	/* Offline: lib/capture can read the capture (classic pcap, every
+	 * record whole and within an mbuf): the control lcore reads it so
+	 * (reader.c); else, and whenever a worker reads, the pcap PMD does. */
+	bool capture_native;
 	int ts_dynfield;                    /* rx timestamp dynfield offset, -1 when none */
 	uint64_t ts_dynflag;
 	uint64_t reasm_flag;                /* ol_flags bit of a reassembled datagram (defrag.c) */
@@ -184,7 +188,7 @@ void ft_usage(FILE *f);
 int ft_fail(const char *fmt, ...) __rte_format_printf(1, 2);
 
 /* offline.c */
-int ft_offline_check_capture(const char *path, uint64_t *packets);
+int ft_offline_check_capture(struct ft_app *app, const char *path);
 void ft_offline_remove_runtime_dir(const char *prefix);
 
 /* ports.c */
@@ -199,6 +203,8 @@ unsigned int ft_pool_size(const struct ft_app *app, unsigned int n_workers);
 /* reader.c: offline, the control lcore reads the capture for the workers */
 int ft_reader_setup(struct ft_app *app);
 unsigned int ft_reader_poll(struct ft_app *app, bool read_more);
+/* Add what lib/capture read for port index p (offline) to its counters. */
+void ft_reader_port_stats(const struct ft_app *app, unsigned int p, struct rte_eth_stats *st);
 bool ft_reader_on(const struct ft_app *app);
 bool ft_reader_ahead(const struct ft_app *app);
 bool ft_reader_idle(const struct ft_app *app);

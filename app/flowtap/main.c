@@ -78,6 +78,13 @@ some_output_is_stdout(const struct ft_config *c)
 	       strcmp(c->flow_log, "-") == 0;
 }
 
+/* /flowtap/ports: a port's counters as the stats JSON gives them. */
+static int
+view_port_stats(unsigned int index, struct rte_eth_stats *st)
+{
+	return ft_port_stats(&ft_app, index, st);
+}
+
 static int
 register_control(struct ft_app *app)
 {
@@ -92,6 +99,7 @@ register_control(struct ft_app *app)
 	app->view.control_stats = &app->control_stats;
 	app->view.n_ports = app->n_ports;
 	app->view.ports = app->pinfo;
+	app->view.port_stats = view_port_stats;
 	app->view.start_tsc = app->start_tsc;
 	app->view.offline = app->offline;
 	app->view.defrag_at_entry = app->defrag_at_entry;
@@ -163,7 +171,7 @@ main(int argc, char **argv)
 		return 2;
 	if (app->opt.pcap_path != NULL) {
 		app->offline = true;
-		if (ft_offline_check_capture(app->opt.pcap_path, &app->capture_packets) < 0)
+		if (ft_offline_check_capture(app, app->opt.pcap_path) < 0)
 			return 1;
 	}
 	/* Before the EAL: a bad rule stops start-up at once, and the offline

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Checks on a capture before anything starts: the net_pcap PMD ignores the
- * link type and says little about unreadable files, so flowtap opens the
- * capture with libpcap first, refuses what it cannot analyse with one clear
- * line, and counts the frames so it knows when the capture is consumed.
+ * link type and says little about unreadable files, so flowtap looks at the
+ * capture first, refuses what it cannot analyse with one clear line, and
+ * counts the frames so it knows when the capture is consumed. lib/capture
+ * walks a classic pcap's record headers (a read() per MiB); anything it does
+ * not read exactly as the PMD would (pcapng, another link type, a damaged
+ * file, jumbo frames) is opened and counted with libpcap, as the PMD will
+ * read it.
  */
 #include <dirent.h>
 #include <inttypes.h>
@@ -15,13 +19,17 @@
 #include <unistd.h>
 
 #include <pcap/pcap.h>
+#include <rte_mbuf.h>
+
+#include "ft_capture.h"
 
 #include "flowtap.h"
 
 int
-ft_offline_check_capture(const char *path, uint64_t *packets)
+ft_offline_check_capture(struct ft_app *app, const char *path)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	struct ft_capture_info info;
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	struct stat st;
@@ -42,6 +50,13 @@ ft_offline_check_capture(const char *path, uint64_t *packets)
 	if (st.st_size == 0)
 		return ft_fail("cannot open capture '%s': empty file", path);
 
+	/* When the scan cannot read the file, libpcap says why below. */
+	if (ft_capture_scan(path, app->cfg.mbuf_size - RTE_PKTMBUF_HEADROOM, &info) == 0 &&
+	    info.readable) {
+		app->capture_native = true;
+		app->capture_packets = info.frames;
+		return 0;
+	}
 	p = pcap_open_offline(path, errbuf);
 	if (p == NULL)
 		return ft_fail("cannot open capture '%s': %s", path, errbuf);
@@ -61,7 +76,7 @@ ft_offline_check_capture(const char *path, uint64_t *packets)
 			path, n, pcap_geterr(p));
 	}
 	pcap_close(p);
-	*packets = n;
+	app->capture_packets = n;
 	return 0;
 }
 

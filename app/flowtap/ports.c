@@ -298,15 +298,20 @@ note_mempool(struct rte_mempool *mp, void *arg)
 	app->n_mempools++;
 }
 
-/* A port's ethdev counters: live, or as they were when the ports closed. */
+/* A port's ethdev counters: live, or as they were when the ports closed;
+ * offline, with what lib/capture read for it (reader.c). */
 int
 ft_port_stats(const struct ft_app *app, unsigned int p, struct rte_eth_stats *st)
 {
-	if (app->ports_stopped) {
+	int rc = 0;
+
+	if (app->ports_stopped)
 		*st = app->port_final[p];
-		return 0;
-	}
-	return rte_eth_stats_get(app->pinfo[p].port_id, st);
+	else
+		rc = rte_eth_stats_get(app->pinfo[p].port_id, st);
+	if (rc == 0 && app->capture_native)
+		ft_reader_port_stats(app, p, st);
+	return rc;
 }
 
 /*

@@ -131,9 +131,11 @@ ft_cmd_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 /* ---- /flowtap/ports ---- */
 
 static void
-ft_control_port_fill(const struct ft_port_info *p, struct ft_tel_tree *t)
+ft_control_port_fill(const struct ft_control_view *view, unsigned int index,
+		     const struct ft_port_info *p, struct ft_tel_tree *t)
 {
 	struct rte_eth_stats st;
+	int rc;
 
 	ft_tel_put_str(t, "name", p->name);
 	ft_tel_put_str(t, "driver", p->driver);
@@ -145,8 +147,13 @@ ft_control_port_fill(const struct ft_port_info *p, struct ft_tel_tree *t)
 	ft_tel_put_u64(t, "rss_hf", p->rss_hf);
 
 	/* Read-only on the device's counters, as DPDK's /ethdev/stats does. */
-	if (!rte_eth_dev_is_valid_port(p->port_id) ||
-	    rte_eth_stats_get(p->port_id, &st) != 0) {
+	if (!rte_eth_dev_is_valid_port(p->port_id))
+		rc = -ENODEV;
+	else if (view->port_stats != NULL)
+		rc = view->port_stats(index, &st);
+	else
+		rc = rte_eth_stats_get(p->port_id, &st);
+	if (rc != 0) {
 		ft_tel_put_str(t, "error", "stats unavailable");
 		return;
 	}
@@ -184,7 +191,7 @@ ft_cmd_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 			continue;
 		}
 		ft_tel_tree_init(&t, row);
-		ft_control_port_fill(p, &t);
+		ft_control_port_fill(view, i, p, &t);
 		failed += t.n_failed;
 	}
 	ft_tel_report(failed, "/flowtap/ports");

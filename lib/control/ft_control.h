@@ -112,6 +112,8 @@ struct ft_port_info {
 	uint64_t rss_hf;                /**< hash types in use */
 };
 
+struct rte_eth_stats;
+
 /** Everything the commands read. Must outlive the telemetry threads. */
 struct ft_control_view {
 	const struct ft_config *cfg;
@@ -121,6 +123,10 @@ struct ft_control_view {
 	struct ft_stats *control_stats; /**< the control lcore's own counters (detectors), or NULL */
 	unsigned int n_ports;
 	const struct ft_port_info *ports;
+	/** Counters of ports[index] (0 or a negative errno), or NULL for
+	 *  rte_eth_stats_get(): offline, frames read without the port's
+	 *  driver are the port's too. */
+	int (*port_stats)(unsigned int index, struct rte_eth_stats *st);
 	uint64_t start_tsc;             /**< rte_rdtsc() at start (for uptime) */
 	bool offline;                   /**< reading a capture */
 	bool defrag_at_entry;           /**< fragments reassembled by the worker every frame enters through */

@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/capture against libpcap itself: every capture under tests/data, and
+ * generated files for each format the reader takes (both byte orders,
+ * microsecond and nanosecond) and each it must leave to libpcap (pcapng,
+ * another link type, a cut record, a record above the snaplen or above an
+ * mbuf). Frame by frame: the bytes, the lengths and the microsecond time the
+ * pcap PMD would give. Also: a pool run dry loses no frame, a record cut
+ * after the scan ends the capture with one error, records straddle the read
+ * buffer.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+#include <rte_byteorder.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#include "ft_capture.h"
+#include "ft_unit.h"
+
+#define MAX_FRAME 2048
+
+static struct rte_mempool *pool;
+static int ts_off = -1;
+static uint64_t ts_flag;
+static char tmpdir[] = "/tmp/ft-test-capture-XXXXXX";
+static unsigned int files_compared;
+
+/* Read the whole capture with the reader and with libpcap; compare.
+ * @return frames compared, or -1 after a failed check */
+static int64_t
+compare_with_libpcap(const char *path, const char *what)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct ft_capture *c = ft_capture_open(path, MAX_FRAME, ts_off, ts_flag);
+	pcap_t *p = pcap_open_offline(path, errbuf);
+	struct rte_mbuf *pkts[32];
+	int64_t n = 0;
+	bool ok = true;
+
+	if (c == NULL || p == NULL) {
+		checkf(fmt("%s: opens", what), false, "reader %p, libpcap %s", (void *)c,
+		       p == NULL ? errbuf : "ok");
+		ft_capture_close(c);
+		if (p != NULL)
+			pcap_close(p);
+		return -1;
+	}
+	while (ok) {
+		uint16_t k = ft_capture_read_burst(c, pool, 7, pkts, 32), i;
+
+		if (k == 0)
+			break;
+		for (i = 0; i < k; i++) {
+			struct pcap_pkthdr *h;
+			const u_char *d;
+			struct rte_mbuf *m = pkts[i];
+			uint64_t us;
+
+			if (ok && pcap_next_ex(p, &h, &d) != 1) {
+				checkf(fmt("%s: frame %" PRId64, what, n + 1), false,
+				       "libpcap has no more frames");
+				ok = false;
+			}
+			if (ok) {
+				us = (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec;
+				if (m->pkt_len != h->caplen || m->data_len != h->caplen ||
+				    m->nb_segs != 1 || m->port != 7 ||
+				    memcmp(rte_pktmbuf_mtod(m, void *), d, h->caplen) != 0 ||
+				    *RTE_MBUF_DYNFIELD(m, ts_off, uint64_t *) != us ||
+				    !(m->ol_flags & ts_flag)) {
+					checkf(fmt("%s: frame %" PRId64, what, n + 1), false,
+					       "len %u/%u (libpcap %u), ts %" PRIu64 " (libpcap %" PRIu64 ")",
+					       m->pkt_len, m->data_len, h->caplen,
+					       *RTE_MBUF_DYNFIELD(m, ts_off, uint64_t *), us);
+					ok = false;
+				}
+			}
+			n++;
+		}
+		rte_pktmbuf_free_bulk(pkts, k);
+	}
+	if (ok) {
+		struct pcap_pkthdr *h;
+		const u_char *d;
+		struct ft_capture_stats st;
+
+		ft_capture_stats(c, &st);
+		ok = pcap_next_ex(p, &h, &d) == PCAP_ERROR_BREAK && ft_capture_done(c) &&
+		     st.frames == (uint64_t)n && st.errors == 0;
+		checkf(fmt("%s: %" PRId64 " frames, as libpcap's", what, n), ok,
+		       "libpcap has more, or done %d, stats %" PRIu64 " frames %" PRIu64 " errors",
+		       ft_capture_done(c), st.frames, st.errors);
+	}
+	ft_capture_close(c);
+	pcap_close(p);
+	return ok ? n : -1;
+}
+
+/* Every capture under tests/data: readable, and the same as libpcap's. */
+static int
+visit(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	struct ft_capture_info info;
+	size_t len = strlen(path);
+
+	RTE_SET_USED(sb);
+	RTE_SET_USED(ftw);
+	if (type != FTW_F || len < 5 || strcmp(path + len - 5, ".pcap") != 0)
+		return 0;
+	if (ft_capture_scan(path, MAX_FRAME, &info) != 0 || !info.readable) {
+		checkf(fmt("%s: readable", path), false, "%s", info.why);
+		return 0;
+	}
+	if (compare_with_libpcap(path, path) == (int64_t)info.frames)
+		files_compared++;
+	else
+		checkf(fmt("%s: as many frames as the scan", path), false, "scan %" PRIu64,
+		       info.frames);
+	return 0;
+}
+
+/* A generated capture. */
+struct gen {
+	FILE *f;
+	bool swap;
+};
+
+static void
+put32(struct gen *g, uint32_t v)
+{
+	if (g->swap)
+		v = rte_bswap32(v);
+	fwrite(&v, 4, 1, g->f);
+}
+
+static void
+put16(struct gen *g, uint16_t v)
+{
+	if (g->swap)
+		v = rte_bswap16(v);
+	fwrite(&v, 2, 1, g->f);
+}
+
+static char *
+gen_open(struct gen *g, const char *name, bool swap, uint32_t magic, uint16_t vmin,
+	 uint32_t snaplen, uint32_t linktype)
+{
+	static char path[8][PATH_MAX];
+	static unsigned int k;
+	char *p = path[k++ % 8];
+
+	snprintf(p, PATH_MAX, "%s/%s.pcap", tmpdir, name);
+	g->f = fopen(p, "wb");
+	g->swap = swap;
+	put32(g, magic);
+	put16(g, 2);
+	put16(g, vmin);
+	put32(g, 0);
+	put32(g, 0);
+	put32(g, snaplen);
+	put32(g, linktype);
+	return p;
+}
+
+/* A frame of @p caplen bytes whose content depends on @p seed. */
+static void
+gen_frame(struct gen *g, uint32_t sec, uint32_t frac, uint32_t caplen, uint32_t seed)
+{
+	uint32_t i;
+
+	put32(g, sec);
+	put32(g, frac);
+	put32(g, caplen);
+	put32(g, caplen + (seed & 7));
+	for (i = 0; i < caplen; i++)
+		fputc((int)((seed * 31 + i * 7) & 0xff), g->f);
+}
+
+static void
+gen_frames(struct gen *g, unsigned int n, bool nsec)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		gen_frame(g, 1700000000u + i, nsec ? 999999999u - i * 1237u : 999999u - i * 13u,
+			  14 + (i * 389u) % (MAX_FRAME - 13), i);
+}
+
+/* The scan leaves the file to libpcap, saying why; @p header_level: the
+ * reader refuses to open it too (a bad record, the reader meets only when it
+ * reaches it). */
+static void
+expect_not_readable(const char *what, const char *path, const char *why_part, bool header_level)
+{
+	struct ft_capture_info info;
+	int rc = ft_capture_scan(path, MAX_FRAME, &info);
+
+	checkf(fmt("%s: left to libpcap (%s)", what, why_part),
+	       rc == 0 && !info.readable && strstr(info.why, why_part) != NULL,
+	       "rc %d, readable %d, why '%s'", rc, info.readable, info.why);
+	if (header_level) {
+		struct ft_capture *c = ft_capture_open(path, MAX_FRAME, ts_off, ts_flag);
+
+		checkf(fmt("%s: the reader refuses to open it", what), c == NULL, "opened");
+		ft_capture_close(c);
+	}
+}
+
+/* Frames the reader delivers before it stops; -1 unless it stopped on one
+ * error. */
+static int
+read_count(const char *path)
+{
+	struct ft_capture *c = ft_capture_open(path, MAX_FRAME, ts_off, ts_flag);
+	struct rte_mbuf *pkts[32];
+	struct ft_capture_stats st;
+	int n = 0;
+	uint16_t k;
+
+	if (c == NULL)
+		return -1;
+	while ((k = ft_capture_read_burst(c, pool, 0, pkts, 32)) != 0) {
+		n += k;
+		rte_pktmbuf_free_bulk(pkts, k);
+	}
+	ft_capture_stats(c, &st);
+	ft_capture_close(c);
+	return st.errors == 1 ? n : -1;
+}
+
+static void
+test_formats(void)
+{
+	static const struct {
+		const char *name;
+		bool swap, nsec;
+	} fmts[] = {
+		{ "us_le", false, false }, { "us_be", true, false },
+		{ "ns_le", false, true }, { "ns_be", true, true },
+	};
+	struct ft_capture_info info;
+	struct gen g;
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(fmts); i++) {
+		/* 4000 frames of up to 2 KiB: about 4 MiB, so records straddle
+		 * the 1 MiB read buffer. */
+		char *p = gen_open(&g, fmts[i].name, fmts[i].swap,
+				   fmts[i].nsec ? 0xa1b23c4du : 0xa1b2c3d4u, 4, 65535, 1);
+
+		gen_frames(&g, 4000, fmts[i].nsec);
+		fclose(g.f);
+		/* Scanned before checkf(): its arguments are evaluated in no
+		 * set order. */
+		int rc = ft_capture_scan(p, MAX_FRAME, &info);
+
+		checkf(fmt("%s: scan finds 4000 frames", fmts[i].name),
+		       rc == 0 && info.readable && info.frames == 4000 && info.linktype == 1,
+		       "readable %d, %" PRIu64 " frames, why '%s'", info.readable, info.frames,
+		       info.why);
+		check(fmt("%s: same frames as libpcap", fmts[i].name),
+		      compare_with_libpcap(p, fmts[i].name) == 4000);
+	}
+
+	/* No frames: readable, and done at once. */
+	{
+		char *p = gen_open(&g, "empty", false, 0xa1b2c3d4u, 4, 0, 1);
+
+		fclose(g.f);
+		check("header only: readable, 0 frames",
+		      ft_capture_scan(p, MAX_FRAME, &info) == 0 && info.readable && info.frames == 0);
+		check("header only: 0 frames, as libpcap's", compare_with_libpcap(p, "header only") == 0);
+	}
+
+	/* What libpcap must handle. */
+	{
+		char *p = gen_open(&g, "ng", false, 0x0a0d0d0au, 4, 65535, 1);
+
+		fclose(g.f);
+		expect_not_readable("pcapng", p, "not a classic pcap", true);
+		p = gen_open(&g, "v22", false, 0xa1b2c3d4u, 2, 65535, 1);
+		fclose(g.f);
+		expect_not_readable("version 2.2", p, "version", true);
+		p = gen_open(&g, "linux_sll", false, 0xa1b2c3d4u, 4, 65535, 113);
+		gen_frames(&g, 3, false);
+		fclose(g.f);
+		expect_not_readable("link type 113", p, "link type 113", true);
+		p = gen_open(&g, "cut", false, 0xa1b2c3d4u, 4, 65535, 1);
+		gen_frames(&g, 3, false);
+		put32(&g, 1);
+		put32(&g, 2);
+		put32(&g, 100);
+		put32(&g, 100);
+		fputs("short", g.f);
+		fclose(g.f);
+		expect_not_readable("record cut", p, "cut inside record 4", false);
+		check("record cut: the reader stops there, one error", read_count(p) == 3);
+		p = gen_open(&g, "cuthdr", false, 0xa1b2c3d4u, 4, 65535, 1);
+		gen_frames(&g, 2, false);
+		put32(&g, 1);
+		fclose(g.f);
+		expect_not_readable("record header cut", p, "cut inside the header of record 3", false);
+		p = gen_open(&g, "snaplen", false, 0xa1b2c3d4u, 4, 100, 1);
+		gen_frame(&g, 1, 2, 60, 1);
+		gen_frame(&g, 1, 2, 101, 2);
+		fclose(g.f);
+		expect_not_readable("above the snaplen (libpcap cuts it)", p, "record 2 has 101", false);
+		check("above the snaplen: the reader stops there, one error", read_count(p) == 1);
+		p = gen_open(&g, "jumbo", false, 0xa1b2c3d4u, 4, 65535, 1);
+		gen_frame(&g, 1, 2, MAX_FRAME + 1, 1);
+		fclose(g.f);
+		expect_not_readable("above an mbuf", p, "record 1 has 2049", false);
+		check("above an mbuf: the reader stops there, one error", read_count(p) == 0);
+		snprintf(p, PATH_MAX, "%s/short.pcap", tmpdir);
+		g.f = fopen(p, "wb");
+		fputs("tiny", g.f);
+		fclose(g.f);
+		expect_not_readable("shorter than a header", p, "shorter", true);
+		snprintf(p, PATH_MAX, "%s/absent.pcap", tmpdir);
+		errno = 0;
+		check("a missing file: -1, ENOENT",
+		      ft_capture_scan(p, MAX_FRAME, &info) == -1 && errno == ENOENT);
+	}
+}
+
+/* A pool run dry: nothing read, nothing lost; reading goes on once mbufs are
+ * back. A record cut after the scan: the capture ends, one error. */
+static void
+test_dry_pool_and_cut(void)
+{
+	struct rte_mempool *small = rte_pktmbuf_pool_create("cap_small", 48, 0, 0,
+							    MAX_FRAME + RTE_PKTMBUF_HEADROOM,
+							    SOCKET_ID_ANY);
+	struct rte_mbuf *a[32], *b[32];
+	struct ft_capture_stats st;
+	struct ft_capture *c;
+	struct gen g;
+	char *p = gen_open(&g, "dry", false, 0xa1b2c3d4u, 4, 65535, 1);
+	uint16_t n1, n2, n3;
+
+	gen_frames(&g, 40, false);
+	fclose(g.f);
+	c = ft_capture_open(p, MAX_FRAME, ts_off, ts_flag);
+	if (small == NULL || c == NULL) {
+		check("dry pool: set up", false);
+		ft_capture_close(c);
+		rte_mempool_free(small);
+		return;
+	}
+	n1 = ft_capture_read_burst(c, small, 0, a, 32);
+	n2 = ft_capture_read_burst(c, small, 0, b, 32); /* 16 left: none taken */
+	check("dry pool: 32 read, then 0 and not done", n1 == 32 && n2 == 0 && !ft_capture_done(c));
+	rte_pktmbuf_free_bulk(a, n1);
+	n3 = ft_capture_read_burst(c, small, 0, b, 32);
+	checkf("dry pool: the next 8 frames once mbufs are back, none lost",
+	       n3 == 8 && b[0]->pkt_len == 14 + (32 * 389u) % (MAX_FRAME - 13) &&
+	       *RTE_MBUF_DYNFIELD(b[0], ts_off, uint64_t *) == (1700000000ull + 32) * 1000000 +
+	       999999 - 32 * 13,
+	       "read %u, first %u bytes", n3, n3 ? b[0]->pkt_len : 0);
+	rte_pktmbuf_free_bulk(b, n3);
+	check("dry pool: then done", ft_capture_read_burst(c, small, 0, b, 32) == 0 &&
+	      ft_capture_done(c));
+	ft_capture_close(c);
+
+	/* A capture of 1500 frames (about 1.5 MiB), cut in the middle of
+	 * frame 1201 once the reader has taken its first 1 MiB. */
+	p = gen_open(&g, "cut_late", false, 0xa1b2c3d4u, 4, 65535, 1);
+	gen_frames(&g, 1500, false);
+	fclose(g.f);
+	c = ft_capture_open(p, MAX_FRAME, ts_off, ts_flag);
+	{
+		long cut = 24;
+		unsigned int i, total = 0;
+
+		for (i = 0; i < 1200; i++)
+			cut += 16 + 14 + (i * 389u) % (MAX_FRAME - 13);
+		if (c == NULL || truncate(p, cut + 20) != 0)
+			check("cut: set up", false);
+		while (c != NULL && (n1 = ft_capture_read_burst(c, pool, 0, a, 32)) != 0) {
+			total += n1;
+			rte_pktmbuf_free_bulk(a, n1);
+		}
+		if (c != NULL)
+			ft_capture_stats(c, &st);
+		checkf("cut after the scan: 1200 frames, done, 1 error",
+		       c != NULL && total == 1200 && ft_capture_done(c) && st.frames == 1200 &&
+		       st.errors == 1, "read %u, errors %" PRIu64, total, c ? st.errors : 0);
+	}
+	check("cut: every mbuf back in the pool", rte_mempool_avail_count(small) == 48);
+	ft_capture_close(c);
+	rte_mempool_free(small);
+}
+
+static int
+rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	RTE_SET_USED(sb);
+	RTE_SET_USED(type);
+	RTE_SET_USED(ftw);
+	return remove(path);
+}
+
+int
+main(void)
+{
+	const char *src = getenv("FLOWTAP_SRC");
+	char data[PATH_MAX];
+
+	if (ft_unit_eal_init("capture") < 0)
+		return ft_unit_summary();
+	pool = rte_pktmbuf_pool_create("cap_pool", 1023, 0, 0, MAX_FRAME + RTE_PKTMBUF_HEADROOM,
+				       SOCKET_ID_ANY);
+	if (pool == NULL || rte_mbuf_dyn_rx_timestamp_register(&ts_off, &ts_flag) != 0 ||
+	    mkdtemp(tmpdir) == NULL) {
+		check("set up (pool, timestamp field, temporary directory)", false);
+		ft_unit_eal_cleanup();
+		return ft_unit_summary();
+	}
+	snprintf(data, sizeof(data), "%s/tests/data", src != NULL ? src : ".");
+	nftw(data, visit, 16, FTW_PHYS);
+	checkf("every capture under tests/data read as libpcap reads it", files_compared >= 30,
+	       "%u compared", files_compared);
+	test_formats();
+	test_dry_pool_and_cut();
+	check("every mbuf back in the pool", rte_mempool_avail_count(pool) == 1023);
+	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rte_mempool_free(pool);
+	ft_unit_eal_cleanup();
+	return ft_unit_summary();
+}
