@@ -101,8 +101,9 @@ parse_file_header(const uint8_t *h, struct pcap_format *f, char *why, size_t why
 	f->snaplen = field32(h + 16, f->swapped);
 	if (f->snaplen == 0 || f->snaplen > PCAP_MAX_SNAPLEN)
 		f->snaplen = PCAP_MAX_SNAPLEN;
-	/* The upper bits carry FCS information, which libpcap keeps apart. */
-	f->linktype = field32(h + 20, f->swapped) & 0x03ffffffu;
+	/* Exactly Ethernet: the upper bits (FCS length, reserved) are left
+	 * to libpcap. */
+	f->linktype = field32(h + 20, f->swapped);
 	if (f->linktype != PCAP_LINKTYPE_ETHERNET) {
 		snprintf(why, whylen, "link type %u (reads Ethernet)", f->linktype);
 		return false;

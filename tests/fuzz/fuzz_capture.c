@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libFuzzer harness: lib/capture on a hostile capture file, against libpcap.
+ *
+ * The input is a whole file. lib/capture scans it; when it takes the file,
+ * libpcap must read exactly the same frames (bytes, lengths, microsecond
+ * times) and then find the end, or the scan was wrong. Whether it takes the
+ * file or not, the reader is then run to its end on it: no crash, no mbuf
+ * lost, and it stops where the scan did (at the end with no error, or on
+ * the record the scan refused, with one).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#include "ft_capture.h"
+#include "../unit/ft_unit.h"
+
+#define REQUIRE(c) do { if (!(c)) abort(); } while (0)
+
+#define FUZZ_POOL 256
+#define FUZZ_FRAME_MAX 2048
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct rte_mempool *pool;
+static int ts_off;
+static uint64_t ts_flag;
+static char path[64];
+
+static void
+remove_file(void)
+{
+	unlink(path);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	RTE_SET_USED(argc);
+	RTE_SET_USED(argv);
+	if (ft_unit_eal_init("fuzz_capture") < 0)
+		abort();
+	atexit(ft_unit_eal_cleanup);
+	pool = rte_pktmbuf_pool_create("fuzz_cap", FUZZ_POOL, 0, 0,
+				       FUZZ_FRAME_MAX + RTE_PKTMBUF_HEADROOM, SOCKET_ID_ANY);
+	REQUIRE(pool != NULL);
+	REQUIRE(rte_mbuf_dyn_rx_timestamp_register(&ts_off, &ts_flag) == 0);
+	snprintf(path, sizeof(path), "/tmp/ft-fuzz-capture-%d.pcap", (int)getpid());
+	atexit(remove_file);
+	return 0;
+}
+
+/* libpcap agrees with every frame the reader delivers. */
+static void
+same_as_libpcap(pcap_t *p, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		struct pcap_pkthdr *h;
+		const u_char *d;
+		uint64_t us;
+
+		REQUIRE(pcap_next_ex(p, &h, &d) == 1);
+		us = (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec;
+		REQUIRE(pkts[i]->pkt_len == h->caplen && pkts[i]->data_len == h->caplen);
+		REQUIRE(memcmp(rte_pktmbuf_mtod(pkts[i], void *), d, h->caplen) == 0);
+		REQUIRE(*RTE_MBUF_DYNFIELD(pkts[i], ts_off, uint64_t *) == us);
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct ft_capture_info info;
+	struct ft_capture_stats st;
+	struct rte_mbuf *pkts[32];
+	struct ft_capture *c;
+	pcap_t *p = NULL;
+	uint64_t frames = 0;
+	uint16_t n;
+	FILE *f = fopen(path, "wb");
+
+	REQUIRE(f != NULL);
+	REQUIRE(size == 0 || fwrite(data, 1, size, f) == size);
+	REQUIRE(fclose(f) == 0);
+
+	REQUIRE(ft_capture_scan(path, FUZZ_FRAME_MAX, &info) == 0);
+	REQUIRE(info.readable || info.why[0] != '\0');
+	if (info.readable) {
+		p = pcap_open_offline(path, errbuf);
+		REQUIRE(p != NULL);
+		REQUIRE(pcap_datalink(p) == DLT_EN10MB);
+	}
+	c = ft_capture_open(path, FUZZ_FRAME_MAX, ts_off, ts_flag);
+	REQUIRE(c != NULL || !info.readable);
+	while (c != NULL && (n = ft_capture_read_burst(c, pool, 0, pkts, 32)) != 0) {
+		frames += n;
+		if (p != NULL)
+			same_as_libpcap(p, pkts, n);
+		rte_pktmbuf_free_bulk(pkts, n);
+	}
+	if (c != NULL) {
+		/* The reader stops where the scan did: at the end of a file it
+		 * takes, else on the record it refused (one error). */
+		REQUIRE(ft_capture_done(c));
+		ft_capture_stats(c, &st);
+		REQUIRE(st.frames == frames && frames == info.frames);
+		REQUIRE(st.errors == (info.readable ? 0u : 1u));
+		ft_capture_close(c);
+	}
+	/* A file the scan takes is read whole, and libpcap ends there too. */
+	if (info.readable) {
+		struct pcap_pkthdr *h;
+		const u_char *d;
+
+		REQUIRE(pcap_next_ex(p, &h, &d) == PCAP_ERROR_BREAK);
+		pcap_close(p);
+	}
+	REQUIRE(rte_mempool_avail_count(pool) == FUZZ_POOL);
+	return 0;
+}
