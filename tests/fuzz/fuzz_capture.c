@@ -22,15 +22,10 @@
 #include <rte_mbuf_dyn.h>
 
 #include "ft_capture.h"
-#include "../unit/ft_unit.h"
-
-#define REQUIRE(c) do { if (!(c)) abort(); } while (0)
+#include "ft_fuzz.h"
 
 #define FUZZ_POOL 256
 #define FUZZ_FRAME_MAX 2048
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct rte_mempool *pool;
 static int ts_off;
@@ -48,12 +43,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	RTE_SET_USED(argc);
 	RTE_SET_USED(argv);
-	if (ft_unit_eal_init("fuzz_capture") < 0)
-		abort();
-	atexit(ft_unit_eal_cleanup);
-	pool = rte_pktmbuf_pool_create("fuzz_cap", FUZZ_POOL, 0, 0,
-				       FUZZ_FRAME_MAX + RTE_PKTMBUF_HEADROOM, SOCKET_ID_ANY);
-	REQUIRE(pool != NULL);
+	ft_fuzz_eal_init("fuzz_capture");
+	pool = ft_fuzz_pool("fuzz_cap", FUZZ_POOL, FUZZ_FRAME_MAX);
 	REQUIRE(rte_mbuf_dyn_rx_timestamp_register(&ts_off, &ts_flag) == 0);
 	snprintf(path, sizeof(path), "/tmp/ft-fuzz-capture-%d.pcap", (int)getpid());
 	atexit(remove_file);

@@ -13,11 +13,7 @@
 #include <stdlib.h>
 
 #include "ft_decode.h"
-
-/* A broken promise is a crash: libFuzzer keeps the input. */
-#define REQUIRE(c) do { if (!(c)) abort(); } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "ft_fuzz.h"
 
 static void
 check_meta(const struct ft_pkt *p, uint32_t caplen, uint32_t wirelen)

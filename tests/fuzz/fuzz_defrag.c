@@ -26,15 +26,10 @@
 #include "ft_decode.h"
 #include "ft_defrag.h"
 #include "ft_stats.h"
-#include "../unit/ft_unit.h"
-
-#define REQUIRE(c) do { if (!(c)) abort(); } while (0)
+#include "ft_fuzz.h"
 
 #define FUZZ_POOL 512
 #define FUZZ_FRAME_MAX 9000
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct rte_mempool *pool;
 static struct ft_defrag *defrag[FT_DEFRAG_POLICY_MAX];
@@ -51,14 +46,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	RTE_SET_USED(argc);
 	RTE_SET_USED(argv);
-	if (ft_unit_eal_init("fuzz_defrag") < 0)
-		abort();
-	atexit(ft_unit_eal_cleanup);
-	pool = rte_pktmbuf_pool_create("fuzz_rx", FUZZ_POOL, 0, 0,
-				       FUZZ_FRAME_MAX + RTE_PKTMBUF_HEADROOM, SOCKET_ID_ANY);
+	ft_fuzz_eal_init("fuzz_defrag");
+	pool = ft_fuzz_pool("fuzz_rx", FUZZ_POOL, FUZZ_FRAME_MAX);
 	bit = rte_mbuf_dynflag_register(&flag);
-	if (pool == NULL || bit < 0)
-		abort();
+	REQUIRE(bit >= 0);
 	for (i = 0; i < FT_DEFRAG_POLICY_MAX; i++) {
 		memset(&prm, 0, sizeof(prm));
 		snprintf(name, sizeof(name), "fuzz_defrag_%u", i);

@@ -26,16 +26,11 @@
 #include "ft_decode.h"
 #include "ft_flow.h"
 #include "ft_tcp.h"
-#include "../unit/ft_unit.h"
-
-#define REQUIRE(c) do { if (!(c)) abort(); } while (0)
+#include "ft_fuzz.h"
 
 /* Small, so that inputs fill it, evict and collide. */
 #define FUZZ_FLOWS 16
 #define FUZZ_SEGS 64
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct ft_flow_table *flows;
 static struct ft_tcp_segcache *segs;
@@ -49,10 +44,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	RTE_SET_USED(argc);
 	RTE_SET_USED(argv);
-	if (ft_unit_eal_init("fuzz_tcp") < 0)
-		abort();
-	/* libFuzzer ends with exit(): the runtime directory goes with it. */
-	atexit(ft_unit_eal_cleanup);
+	ft_fuzz_eal_init("fuzz_tcp");
 	memset(&prm, 0, sizeof(prm));
 	prm.name = "fuzz_flows";
 	prm.max_flows = FUZZ_FLOWS;
