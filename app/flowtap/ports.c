@@ -68,13 +68,17 @@ ft_pool_size(const struct ft_app *app, unsigned int n_workers)
 	ring_room = n_workers * (n_workers - 1) * app->cfg.handoff_ring +
 		    n_workers * (app->cfg.rx_desc + app->cfg.tx_desc + 2 * FT_MAX_BURST) +
 		    n_workers * app->cfg.defrag_max_held + ft_reader_pool_room(app);
-	/* Offline nothing arrives faster than it is taken: what the rings,
-	 * queues and defragmenters can hold (and the lcores' caches, in the
-	 * 4096) is all a capture ever needs, so ports.mbufs, sized for NICs,
-	 * does not apply. Without hugepages (offline's default) every mbuf is
-	 * a page fault at start-up: 65535 of them were half of a small
-	 * capture's run (1.08 s against 0.52 s for smtp.pcap). */
-	if (app->offline)
+	/* Offline nothing arrives faster than it is taken: when every frame
+	 * takes one mbuf (app->capture_native: no record is longer than an
+	 * mbuf), what the rings, queues and defragmenters can hold (and the
+	 * lcores' caches, in the 4096) is all a capture ever needs, so
+	 * ports.mbufs, sized for NICs, does not apply. Without hugepages
+	 * (offline's default) every mbuf is a page fault at start-up: 65535 of
+	 * them were half of a small capture's run (1.08 s against 0.52 s for
+	 * smtp.pcap). Jumbo frames take several mbufs each from the pcap PMD,
+	 * which drops a frame it has no mbufs for: those captures keep
+	 * ports.mbufs. */
+	if (app->offline && app->capture_native)
 		return ring_room + 4096;
 	return RTE_MAX(app->cfg.mbufs, ring_room + 4096);
 }

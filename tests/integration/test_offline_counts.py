@@ -18,11 +18,13 @@ is run alone to name the frames (FT_NO_DIAG=1 turns that off). And an
 analysis interrupted by SIGINT midway ends with every frame read analysed.
 Capture formats: mixed.pcap rewritten with nanosecond times in big-endian
 order (read by lib/capture) and as pcapng (left to the pcap PMD) gives the
-same counters and the same flow records, byte for byte, as the original.
+same counters and the same flow records, byte for byte, as the original;
+jumbo frames go to the pcap PMD with the full mbuf pool, every one analysed.
 """
 
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -352,6 +354,29 @@ def formats(tmp):
         c.check("formats: %s: accounting_ok, mempools_ok" % tag,
                 st.get("accounting_ok") is True and st.get("mempools_ok") is True)
         runs[tag] = (st, records)
+    # Jumbo frames: several mbufs each from the pcap PMD, so the pool keeps
+    # ports.mbufs (the PMD drops a frame it has no mbufs for).
+    jumbo = os.path.join(tmp, "jumbo.pcap")
+    with open(jumbo, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i in range(200):
+            body = b"j" * 8960
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + len(body), i, 0, 64, 6, 0,
+                             bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+            tcp = struct.pack("!HHIIBBHHH", 40000, 80, 1 + i * len(body), 1, 0x50, 0x10, 65535, 0, 0)
+            fr = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + tcp + body
+            f.write(struct.pack("<IIII", 1700000000, i, len(fr), len(fr)) + fr)
+    out = os.path.join(tmp, "fmt-jumbo.json")
+    r = ftlib.run_flowtap(["--pcap", jumbo, "--reader", "control", "--stats-json", out], timeout=60)
+    c.eq("formats: jumbo frames: exit status", r.rc, 0, r.brief())
+    c.check("formats: jumbo frames: read by the pcap PMD",
+            "read by the control lcore (pcap PMD)" in r.stdout + r.stderr, (r.stdout + r.stderr)[:300])
+    if os.path.isfile(out):
+        st = ftlib.load_json(out)
+        c.eq("formats: jumbo frames: all 200 analysed, capture complete",
+             (st["packets"]["rx"], st["packets"]["tcp"], st["capture"]["complete"]), (200, 200, True))
+        c.eq("formats: jumbo frames: the pool keeps ports.mbufs (65535)",
+             ftlib.dig(st, "mempools.ft_mbuf_0.size", None), 65535)
     base_st, base_rec = runs["pcap"]
     for tag in ("pcap ns big-endian", "pcapng"):
         st, rec = runs[tag]
