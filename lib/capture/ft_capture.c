@@ -188,11 +188,49 @@ fail:
 	return NULL;
 }
 
+/* What next_record() found. */
+enum rec_next {
+	REC_OK,         /* a record this reader delivers, whole in the buffer */
+	REC_END,        /* the end of the file, on a record boundary */
+	REC_CUT_HEADER, /* the file ends inside a record header */
+	REC_REFUSED,    /* a record above the snaplen or max_frame */
+	REC_CUT,        /* the file ends inside a record's data */
+	REC_IO_ERROR,   /* read() failed (errno) */
+};
+
+/* The next record: its header in @p r and, with REC_OK, the whole record at
+ * c->buf + c->pos (not consumed). The scan and the reader both walk the file
+ * with it, so they stop at the same record for the same reason. */
+static enum rec_next
+next_record(struct ft_capture *c, struct pcap_rec *r)
+{
+	if (c->end - c->pos < PCAP_REC_HDR) {
+		if (refill(c) < 0)
+			return REC_IO_ERROR;
+		if (c->pos == c->end)
+			return REC_END;
+		if (c->end - c->pos < PCAP_REC_HDR)
+			return REC_CUT_HEADER;
+	}
+	parse_rec(c->buf + c->pos, c->fmt.swapped, r);
+	if (!rec_ok(r, &c->fmt, c->max_frame))
+		return REC_REFUSED;
+	/* Read more while the data runs past the buffer. */
+	while (c->end - c->pos < PCAP_REC_HDR + (size_t)r->caplen) {
+		if (c->eof)
+			return REC_CUT;
+		if (refill(c) < 0)
+			return REC_IO_ERROR;
+	}
+	return REC_OK;
+}
+
 int
 ft_capture_scan(const char *path, uint32_t max_frame, struct ft_capture_info *info)
 {
 	struct ft_capture *c;
 	struct pcap_rec r;
+	enum rec_next next;
 
 	memset(info, 0, sizeof(*info));
 	c = reader_new(path, max_frame, info->why, sizeof(info->why));
@@ -203,53 +241,40 @@ ft_capture_scan(const char *path, uint32_t max_frame, struct ft_capture_info *in
 		ft_capture_close(c);
 		return 0;
 	}
-	for (;;) {
-		if (c->end - c->pos < PCAP_REC_HDR) {
-			if (refill(c) < 0)
-				goto read_error;
-			if (c->pos == c->end)
-				break; /* the end, on a record boundary */
-			if (c->end - c->pos < PCAP_REC_HDR) {
-				snprintf(info->why, sizeof(info->why),
-					 "cut inside the header of record %" PRIu64, info->frames + 1);
-				goto out;
-			}
-		}
-		parse_rec(c->buf + c->pos, c->fmt.swapped, &r);
-		if (!rec_ok(&r, &c->fmt, max_frame)) {
-			snprintf(info->why, sizeof(info->why),
-				 "record %" PRIu64 " has %u captured bytes (snaplen %u, an mbuf holds %u)",
-				 info->frames + 1, r.caplen, c->fmt.snaplen, max_frame);
-			goto out;
-		}
-		/* Skip the data: read more when it runs past the buffer. */
-		while (c->end - c->pos < PCAP_REC_HDR + (size_t)r.caplen) {
-			if (c->eof) {
-				snprintf(info->why, sizeof(info->why),
-					 "cut inside record %" PRIu64, info->frames + 1);
-				goto out;
-			}
-			if (refill(c) < 0)
-				goto read_error;
-		}
+	while ((next = next_record(c, &r)) == REC_OK) {
 		c->pos += PCAP_REC_HDR + r.caplen;
 		info->frames++;
 		info->bytes += r.caplen;
 		if (r.caplen > info->max_caplen)
 			info->max_caplen = r.caplen;
 	}
-	info->readable = true;
-out:
-	ft_capture_close(c);
-	return 0;
-read_error:
-	{
+	switch (next) {
+	case REC_END:
+		info->readable = true;
+		break;
+	case REC_CUT_HEADER:
+		snprintf(info->why, sizeof(info->why), "cut inside the header of record %" PRIu64,
+			 info->frames + 1);
+		break;
+	case REC_REFUSED:
+		snprintf(info->why, sizeof(info->why),
+			 "record %" PRIu64 " has %u captured bytes (snaplen %u, an mbuf holds %u)",
+			 info->frames + 1, r.caplen, c->fmt.snaplen, max_frame);
+		break;
+	case REC_CUT:
+		snprintf(info->why, sizeof(info->why), "cut inside record %" PRIu64, info->frames + 1);
+		break;
+	case REC_OK: /* not after the loop */
+	case REC_IO_ERROR: {
 		int err = errno;
 
 		ft_capture_close(c);
 		errno = err;
+		return -1;
 	}
-	return -1;
+	}
+	ft_capture_close(c);
+	return 0;
 }
 
 struct ft_capture *
@@ -284,7 +309,6 @@ uint16_t
 ft_capture_read_burst(struct ft_capture *c, struct rte_mempool *mp, uint16_t port,
 		      struct rte_mbuf **pkts, uint16_t n)
 {
-	const bool swapped = c->fmt.swapped;
 	uint64_t bytes = 0;
 	uint16_t i;
 
@@ -295,34 +319,12 @@ ft_capture_read_burst(struct ft_capture *c, struct rte_mempool *mp, uint16_t por
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct pcap_rec r;
+		enum rec_next next = next_record(c, &r);
 		uint64_t us;
 
-		if (c->end - c->pos < PCAP_REC_HDR) {
-			if (refill(c) < 0) {
-				finish(c, true);
-				break;
-			}
-			if (c->pos == c->end) {
-				finish(c, false);
-				break;
-			}
-			if (c->end - c->pos < PCAP_REC_HDR) {
-				finish(c, true);
-				break;
-			}
-		}
-		parse_rec(c->buf + c->pos, swapped, &r);
-		if (unlikely(!rec_ok(&r, &c->fmt, c->max_frame) ||
-			     r.caplen > rte_pktmbuf_tailroom(m))) {
-			finish(c, true);
+		if (unlikely(next != REC_OK || r.caplen > rte_pktmbuf_tailroom(m))) {
+			finish(c, next != REC_END);
 			break;
-		}
-		if (unlikely(c->end - c->pos < PCAP_REC_HDR + (size_t)r.caplen)) {
-			if (c->eof || refill(c) < 0 ||
-			    c->end - c->pos < PCAP_REC_HDR + (size_t)r.caplen) {
-				finish(c, true);
-				break;
-			}
 		}
 		rte_memcpy(rte_pktmbuf_mtod(m, void *), c->buf + c->pos + PCAP_REC_HDR, r.caplen);
 		c->pos += PCAP_REC_HDR + r.caplen;
