@@ -19,8 +19,9 @@
  * have no CPU besides the workers' (ft_reader_setup()), workers poll their
  * queues themselves.
  *
- * When lib/capture can read the capture (app->capture_native: classic pcap,
- * records whole and within an mbuf), the control lcore reads it with
+ * When lib/capture can read the capture (app->capture_native: classic pcap
+ * or single-section pcapng, records whole and within an mbuf), the control
+ * lcore reads it with
  * lib/capture instead of polling the pcap PMD: the same frames, lengths and
  * timestamps (tests/unit/test_capture.c compares them with libpcap's), at a
  * read() per MiB and one copy per frame instead of libpcap's two fread()s.

@@ -1,11 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Classic pcap read without libpcap (see ft_capture.h for why and what).
+ * Classic pcap and pcapng read without libpcap (see ft_capture.h for why and
+ * what).
  *
- * The file is read through one buffer: a read() fills it, records are taken
- * from it in order, and a record cut by the buffer's end is moved to its
- * front before the next read(). Records are checked again as they are read
- * (the file may have changed since the scan): a bad one ends the capture.
+ * The file is read through one buffer: a read() fills it, records (pcapng:
+ * blocks) are taken from it in order, and one cut by the buffer's end is
+ * moved to its front before the next read(). Records are checked again as
+ * they are read (the file may have changed since the scan): a bad one ends
+ * the capture.
+ *
+ * pcapng is taken as libpcap 1.10 reads it, in the part of the format real
+ * captures use: one section (a second Section Header Block is left to
+ * libpcap), Ethernet interfaces with one snapshot length, Enhanced Packet
+ * Blocks, any time resolution and offset; every other block is skipped, as
+ * libpcap skips it, once its length and trailer are checked. Simple Packet
+ * Blocks and the obsolete Packet Block are left to libpcap.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,17 +39,49 @@
 #define PCAP_MAX_SNAPLEN 262144u
 #define PCAP_LINKTYPE_ETHERNET 1u
 
-/* What the file header says. */
-struct pcap_format {
-	bool swapped;
-	bool nsec;
-	uint32_t snaplen;   /* as libpcap takes it: at most PCAP_MAX_SNAPLEN */
-	uint32_t linktype;
+#define PCAPNG_SHB 0x0a0d0d0au       /* Section Header Block (its type reads the same swapped) */
+#define PCAPNG_IDB 1u                /* Interface Description Block */
+#define PCAPNG_PB  2u                /* Packet Block (obsolete) */
+#define PCAPNG_SPB 3u                /* Simple Packet Block */
+#define PCAPNG_EPB 6u                /* Enhanced Packet Block */
+#define PCAPNG_BYTE_ORDER 0x1a2b3c4du
+#define PCAPNG_SHB_MIN 28u           /* block header, byte order, versions, section length, trailer */
+#define PCAPNG_SHB_MAX (1u << 20)    /* libpcap refuses a larger first SHB */
+#define PCAPNG_BLOCK_MIN 12u         /* block header and trailer */
+#define PCAPNG_EPB_HDR 28u           /* block header and the EPB's fixed fields */
+#define PCAPNG_OPT_END 0u
+#define PCAPNG_OPT_TSRESOL 9u
+#define PCAPNG_OPT_TSOFFSET 14u
+/* Interfaces of a pcapng section this reader keeps; a file with more is
+ * left to libpcap. */
+#define PCAPNG_MAX_IFACES 64u
+
+/* How a pcapng interface's time stamps are read (libpcap's conversion to
+ * microseconds, computed the way libpcap computes it). */
+struct ng_iface {
+	uint64_t tsresol;   /* units per second: a power of 10 or of 2 */
+	int64_t tsoffset;   /* seconds added */
+	bool binary;        /* tsresol is a power of 2 */
 };
 
-/* One record's header, in host order. */
+/* What the file header says (pcapng: the section header and interfaces). */
+struct pcap_format {
+	bool ng;
+	bool swapped;
+	bool nsec;          /* classic: nanosecond fractions */
+	uint32_t snaplen;   /* as libpcap takes it: at most PCAP_MAX_SNAPLEN */
+	uint32_t linktype;
+	uint32_t n_ifaces;  /* pcapng: interfaces described so far */
+	struct ng_iface ifaces[PCAPNG_MAX_IFACES];
+};
+
+/* One record (pcapng: packet block), in host order. */
 struct pcap_rec {
-	uint32_t sec, frac, caplen, len;
+	uint64_t t;         /* classic: seconds << 32 | fraction; pcapng: the block's time stamp */
+	uint32_t iface;     /* pcapng: the interface it was captured on */
+	uint32_t caplen;
+	uint32_t data_off;  /* where the frame starts in the record */
+	uint32_t size;      /* bytes of the whole record */
 };
 
 struct ft_capture {
@@ -53,43 +94,46 @@ struct ft_capture {
 	bool done;
 	uint8_t *buf;
 	size_t pos, end;    /* unread bytes are buf[pos, end) */
+	char why[96];       /* why the last record or block was refused */
 	/* Written by the reading lcore only, read with relaxed loads. */
 	uint64_t frames, bytes, errors;
 };
 
+/* field16(), field32(), field64(): a file's field at p, in host order. */
+#define FT_CAPTURE_FIELD(bits)                                                  \
+	static inline uint##bits##_t                                            \
+	field##bits(const uint8_t *p, bool swapped)                             \
+	{                                                                       \
+		uint##bits##_t v;                                               \
+		memcpy(&v, p, sizeof(v));                                       \
+		return swapped ? rte_bswap##bits(v) : v;                        \
+	}
+FT_CAPTURE_FIELD(16)
+FT_CAPTURE_FIELD(32)
+FT_CAPTURE_FIELD(64)
+
+/* A snapshot length as libpcap takes it for Ethernet. */
 static inline uint32_t
-field32(const uint8_t *p, bool swapped)
+adjust_snaplen(uint32_t snaplen)
 {
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return swapped ? rte_bswap32(v) : v;
+	return snaplen == 0 || snaplen > PCAP_MAX_SNAPLEN ? PCAP_MAX_SNAPLEN : snaplen;
 }
 
-static inline uint16_t
-field16(const uint8_t *p, bool swapped)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return swapped ? rte_bswap16(v) : v;
-}
-
-/* The file header. @return true when this reader takes the format. */
+/* A classic pcap file header (24 bytes at h). @return true when this reader
+ * takes the format. */
 static bool
-parse_file_header(const uint8_t *h, struct pcap_format *f, char *why, size_t whylen)
+parse_pcap_header(const uint8_t *h, struct pcap_format *f, char *why, size_t whylen)
 {
 	uint32_t magic;
 
 	memcpy(&magic, h, sizeof(magic));
-	memset(f, 0, sizeof(*f));
 	if (magic == PCAP_MAGIC_US || magic == PCAP_MAGIC_NS) {
 		f->nsec = magic == PCAP_MAGIC_NS;
 	} else if (magic == rte_bswap32(PCAP_MAGIC_US) || magic == rte_bswap32(PCAP_MAGIC_NS)) {
 		f->swapped = true;
 		f->nsec = magic == rte_bswap32(PCAP_MAGIC_NS);
 	} else {
-		snprintf(why, whylen, "not a classic pcap file (magic 0x%08x)", magic);
+		snprintf(why, whylen, "neither pcap nor pcapng (magic 0x%08x)", magic);
 		return false;
 	}
 	/* Other versions have lengths libpcap may swap: left to libpcap. */
@@ -98,9 +142,7 @@ parse_file_header(const uint8_t *h, struct pcap_format *f, char *why, size_t why
 			 field16(h + 6, f->swapped));
 		return false;
 	}
-	f->snaplen = field32(h + 16, f->swapped);
-	if (f->snaplen == 0 || f->snaplen > PCAP_MAX_SNAPLEN)
-		f->snaplen = PCAP_MAX_SNAPLEN;
+	f->snaplen = adjust_snaplen(field32(h + 16, f->swapped));
 	/* Exactly Ethernet: the upper bits (FCS length, reserved) are left
 	 * to libpcap. */
 	f->linktype = field32(h + 20, f->swapped);
@@ -111,13 +153,50 @@ parse_file_header(const uint8_t *h, struct pcap_format *f, char *why, size_t why
 	return true;
 }
 
-static inline void
-parse_rec(const uint8_t *h, bool swapped, struct pcap_rec *r)
+/* A pcapng file's first Section Header Block (@p avail bytes at h, the whole
+ * file when fewer than the buffer). libpcap checks its length and version,
+ * not its trailer. @return its length, or 0 when this reader leaves the file
+ * to libpcap. */
+static uint32_t
+parse_pcapng_header(const uint8_t *h, size_t avail, struct pcap_format *f, char *why,
+		    size_t whylen)
 {
-	r->sec = field32(h, swapped);
-	r->frac = field32(h + 4, swapped);
+	uint32_t order, len;
+	uint16_t major, minor;
+
+	f->ng = true;
+	if (avail < PCAPNG_SHB_MIN) {
+		snprintf(why, whylen, "pcapng cut inside its section header");
+		return 0;
+	}
+	memcpy(&order, h + 8, sizeof(order));
+	if (order != PCAPNG_BYTE_ORDER && order != rte_bswap32(PCAPNG_BYTE_ORDER)) {
+		snprintf(why, whylen, "pcapng with a bad byte-order magic");
+		return 0;
+	}
+	f->swapped = order != PCAPNG_BYTE_ORDER;
+	len = field32(h + 4, f->swapped);
+	major = field16(h + 12, f->swapped);
+	minor = field16(h + 14, f->swapped);
+	if (len < PCAPNG_SHB_MIN || len > PCAPNG_SHB_MAX || len % 4 != 0 || len > avail) {
+		snprintf(why, whylen, "pcapng section header of %u bytes", len);
+		return 0;
+	}
+	if (major != 1 || (minor != 0 && minor != 2)) {
+		snprintf(why, whylen, "pcapng version %u.%u (reads 1.0 and 1.2)", major, minor);
+		return 0;
+	}
+	return len;
+}
+
+/* A classic record header at h. */
+static inline void
+parse_pcap_rec(const uint8_t *h, bool swapped, struct pcap_rec *r)
+{
+	r->t = (uint64_t)field32(h, swapped) << 32 | field32(h + 4, swapped);
 	r->caplen = field32(h + 8, swapped);
-	r->len = field32(h + 12, swapped);
+	r->data_off = PCAP_REC_HDR;
+	r->size = PCAP_REC_HDR + r->caplen;
 }
 
 /* A record this reader delivers as libpcap and the pcap PMD would: one that
@@ -127,6 +206,129 @@ static inline bool
 rec_ok(const struct pcap_rec *r, const struct pcap_format *f, uint32_t max_frame)
 {
 	return r->caplen <= f->snaplen && r->caplen <= max_frame;
+}
+
+/* An Interface Description Block's body (@p len bytes at b, after the block
+ * header): the interface is added, with libpcap's checks (Ethernet, the
+ * first interface's snapshot length, its time options well formed).
+ * @return false, with c->why set, when the file is left to libpcap. */
+static bool
+ng_add_iface(struct pcap_format *f, const uint8_t *b, uint32_t len, char *why, size_t whylen)
+{
+	struct ng_iface *i;
+	bool saw_res = false, saw_off = false;
+	uint32_t off = 8, snaplen;
+	uint16_t linktype;
+	unsigned int k;
+
+	if (len < 8) {
+		snprintf(why, whylen, "an interface block of %u bytes", len + PCAPNG_BLOCK_MIN);
+		return false;
+	}
+	linktype = field16(b, f->swapped);
+	snaplen = adjust_snaplen(field32(b + 4, f->swapped));
+	if (linktype != PCAP_LINKTYPE_ETHERNET) {
+		snprintf(why, whylen, "link type %u (reads Ethernet)", linktype);
+		return false;
+	}
+	if (f->n_ifaces == 0) {
+		f->linktype = linktype;
+		f->snaplen = snaplen;
+	} else if (snaplen != f->snaplen) {
+		snprintf(why, whylen, "interfaces with snapshot lengths %u and %u", f->snaplen, snaplen);
+		return false;
+	}
+	if (f->n_ifaces == PCAPNG_MAX_IFACES) {
+		snprintf(why, whylen, "more than %u interfaces", PCAPNG_MAX_IFACES);
+		return false;
+	}
+	i = &f->ifaces[f->n_ifaces];
+	i->tsresol = 1000000;
+	i->tsoffset = 0;
+	i->binary = false;
+	while (off < len) {
+		uint16_t code, olen;
+		uint32_t padded;
+
+		if (len - off < 4)
+			goto bad;
+		code = field16(b + off, f->swapped);
+		olen = field16(b + off + 2, f->swapped);
+		padded = ((uint32_t)olen + 3) & ~3u;
+		off += 4;
+		if (len - off < padded)
+			goto bad;
+		if (code == PCAPNG_OPT_END) {
+			if (olen != 0)
+				goto bad;
+			break;
+		}
+		if (code == PCAPNG_OPT_TSRESOL) {
+			uint8_t v = b[off];
+
+			if (olen != 1 || saw_res || (v & 0x80 ? (v & 0x7f) > 63 : v > 19))
+				goto bad;
+			saw_res = true;
+			i->binary = (v & 0x80) != 0;
+			if (i->binary) {
+				i->tsresol = (uint64_t)1 << (v & 0x7f);
+			} else {
+				for (i->tsresol = 1, k = 0; k < v; k++)
+					i->tsresol *= 10;
+			}
+		} else if (code == PCAPNG_OPT_TSOFFSET) {
+			if (olen != 8 || saw_off)
+				goto bad;
+			saw_off = true;
+			i->tsoffset = (int64_t)field64(b + off, f->swapped);
+		}
+		off += padded;
+	}
+	f->n_ifaces++;
+	return true;
+bad:
+	snprintf(why, whylen, "interface %u has a malformed option", f->n_ifaces);
+	return false;
+}
+
+/* The capture time of a record in microseconds, as the pcap PMD computes it
+ * from libpcap's struct timeval: tv_sec * 1000000 + tv_usec, in 64 bits. */
+static inline uint64_t
+rec_us(const struct pcap_format *f, const struct pcap_rec *r)
+{
+	const struct ng_iface *i;
+	uint64_t sec, frac;
+
+	if (!f->ng) {
+		/* libpcap 1.10 reads both fields as signed 32-bit and opens
+		 * at microsecond precision for the PMD: a nanosecond
+		 * fraction is divided by 1000. */
+		int32_t s = (int32_t)(uint32_t)(r->t >> 32), fr = (int32_t)(uint32_t)r->t;
+
+		return (uint64_t)((int64_t)s * 1000000 + (f->nsec ? fr / 1000 : fr));
+	}
+	/* pcapng: seconds and fraction in the interface's units, the
+	 * fraction scaled to microseconds; tv_usec is its low 32 bits, as
+	 * an int. The usual resolutions divide by constants. */
+	i = &f->ifaces[r->iface];
+	if (i->tsresol == 1000000 && !i->binary) {
+		sec = r->t / 1000000;
+		frac = r->t % 1000000;
+	} else if (i->tsresol == 1000000000 && !i->binary) {
+		sec = r->t / 1000000000;
+		frac = r->t % 1000000000 / 1000;
+	} else {
+		sec = r->t / i->tsresol;
+		frac = r->t % i->tsresol;
+		if (i->binary)
+			frac = frac * 1000000 / i->tsresol;
+		else if (i->tsresol > 1000000)
+			frac /= i->tsresol / 1000000;
+		else
+			frac *= 1000000 / i->tsresol;
+	}
+	sec += (uint64_t)i->tsoffset;
+	return sec * 1000000 + (uint64_t)(int64_t)(int32_t)(uint32_t)frac;
 }
 
 /* Fill the buffer: keep its unread bytes, read more after them.
@@ -174,14 +376,16 @@ reader_new(const char *path, uint32_t max_frame, char *why, size_t whylen)
 	(void)posix_fadvise(c->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (refill(c) < 0)
 		goto fail;
-	if (c->end < PCAP_FILE_HDR) {
+	if (c->end >= 4 && field32(c->buf, false) == PCAPNG_SHB) {
+		c->pos = parse_pcapng_header(c->buf, c->end, &c->fmt, why, whylen);
+		c->done = c->pos == 0;
+	} else if (c->end < PCAP_FILE_HDR) {
 		snprintf(why, whylen, "shorter than a pcap file header");
 		c->done = true;
-		return c;
+	} else {
+		c->done = !parse_pcap_header(c->buf, &c->fmt, why, whylen);
+		c->pos = PCAP_FILE_HDR;
 	}
-	if (!parse_file_header(c->buf, &c->fmt, why, whylen))
-		c->done = true;
-	c->pos = PCAP_FILE_HDR;
 	return c;
 fail:
 	ft_capture_close(c);
@@ -193,16 +397,28 @@ enum rec_next {
 	REC_OK,         /* a record this reader delivers, whole in the buffer */
 	REC_END,        /* the end of the file, on a record boundary */
 	REC_CUT_HEADER, /* the file ends inside a record header */
-	REC_REFUSED,    /* a record above the snaplen or max_frame */
+	REC_REFUSED,    /* one this reader leaves to libpcap (c->why says why) */
 	REC_CUT,        /* the file ends inside a record's data */
 	REC_IO_ERROR,   /* read() failed (errno) */
 };
 
-/* The next record: its header in @p r and, with REC_OK, the whole record at
- * c->buf + c->pos (not consumed). The scan and the reader both walk the file
- * with it, so they stop at the same record for the same reason. */
+/* Make @p n bytes from c->pos whole in the buffer.
+ * @return REC_OK, REC_CUT (the file ends first) or REC_IO_ERROR */
+static inline enum rec_next
+have(struct ft_capture *c, size_t n)
+{
+	while (c->end - c->pos < n) {
+		if (c->eof)
+			return REC_CUT;
+		if (refill(c) < 0)
+			return REC_IO_ERROR;
+	}
+	return REC_OK;
+}
+
+/* The next classic record. */
 static enum rec_next
-next_record(struct ft_capture *c, struct pcap_rec *r)
+next_pcap_record(struct ft_capture *c, struct pcap_rec *r)
 {
 	if (c->end - c->pos < PCAP_REC_HDR) {
 		if (refill(c) < 0)
@@ -212,17 +428,108 @@ next_record(struct ft_capture *c, struct pcap_rec *r)
 		if (c->end - c->pos < PCAP_REC_HDR)
 			return REC_CUT_HEADER;
 	}
-	parse_rec(c->buf + c->pos, c->fmt.swapped, r);
-	if (!rec_ok(r, &c->fmt, c->max_frame))
+	parse_pcap_rec(c->buf + c->pos, c->fmt.swapped, r);
+	if (!rec_ok(r, &c->fmt, c->max_frame)) {
+		snprintf(c->why, sizeof(c->why), "%u captured bytes (snaplen %u, an mbuf holds %u)",
+			 r->caplen, c->fmt.snaplen, c->max_frame);
 		return REC_REFUSED;
-	/* Read more while the data runs past the buffer. */
-	while (c->end - c->pos < PCAP_REC_HDR + (size_t)r->caplen) {
-		if (c->eof)
-			return REC_CUT;
-		if (refill(c) < 0)
-			return REC_IO_ERROR;
 	}
-	return REC_OK;
+	/* Read more while the data runs past the buffer. */
+	return have(c, r->size);
+}
+
+/* The next pcapng packet block: the blocks before it are checked (length,
+ * trailer) and skipped as libpcap skips them, its interfaces added. */
+static enum rec_next
+next_pcapng_record(struct ft_capture *c, struct pcap_rec *r)
+{
+	struct pcap_format *f = &c->fmt;
+
+	for (;;) {
+		const uint8_t *b;
+		uint32_t type, len, body;
+		enum rec_next got;
+
+		if (c->end - c->pos < 8) {
+			if (refill(c) < 0)
+				return REC_IO_ERROR;
+			if (c->pos == c->end) {
+				if (f->n_ifaces != 0)
+					return REC_END;
+				snprintf(c->why, sizeof(c->why), "no interface description block");
+				return REC_REFUSED;
+			}
+			if (c->end - c->pos < 8)
+				return REC_CUT_HEADER;
+		}
+		b = c->buf + c->pos;
+		type = field32(b, f->swapped);
+		len = field32(b + 4, f->swapped);
+		/* libpcap takes blocks of up to 16 MiB; one longer than the
+		 * buffer is left to it. */
+		if (len < PCAPNG_BLOCK_MIN || len % 4 != 0 || len > FT_CAPTURE_BUF) {
+			snprintf(c->why, sizeof(c->why), "a block of %u bytes", len);
+			return REC_REFUSED;
+		}
+		got = have(c, len);
+		if (got != REC_OK)
+			return got;
+		b = c->buf + c->pos;
+		if (field32(b + len - 4, f->swapped) != len) {
+			snprintf(c->why, sizeof(c->why), "a block whose trailer says %u bytes, not %u",
+				 field32(b + len - 4, f->swapped), len);
+			return REC_REFUSED;
+		}
+		body = len - PCAPNG_BLOCK_MIN;
+		switch (type) {
+		case PCAPNG_EPB:
+			if (body < PCAPNG_EPB_HDR - 8) {
+				snprintf(c->why, sizeof(c->why), "a packet block of %u bytes", len);
+				return REC_REFUSED;
+			}
+			r->iface = field32(b + 8, f->swapped);
+			r->t = (uint64_t)field32(b + 12, f->swapped) << 32 | field32(b + 16, f->swapped);
+			r->caplen = field32(b + 20, f->swapped);
+			r->data_off = PCAPNG_EPB_HDR;
+			r->size = len;
+			if (r->iface >= f->n_ifaces) {
+				snprintf(c->why, sizeof(c->why), "a packet on undescribed interface %u",
+					 r->iface);
+				return REC_REFUSED;
+			}
+			if (!rec_ok(r, f, c->max_frame) || r->caplen > body - (PCAPNG_EPB_HDR - 8)) {
+				snprintf(c->why, sizeof(c->why),
+					 "%u captured bytes (snaplen %u, an mbuf holds %u, the block %u)",
+					 r->caplen, f->snaplen, c->max_frame, body - (PCAPNG_EPB_HDR - 8));
+				return REC_REFUSED;
+			}
+			return REC_OK;
+		case PCAPNG_IDB:
+			if (!ng_add_iface(f, b + 8, body, c->why, sizeof(c->why)))
+				return REC_REFUSED;
+			break;
+		case PCAPNG_SHB:
+			snprintf(c->why, sizeof(c->why), "a second section");
+			return REC_REFUSED;
+		case PCAPNG_SPB:
+		case PCAPNG_PB:
+			snprintf(c->why, sizeof(c->why), "a %s packet block",
+				 type == PCAPNG_SPB ? "simple" : "obsolete");
+			return REC_REFUSED;
+		default:
+			break; /* statistics, names, secrets, custom: not frames */
+		}
+		c->pos += len;
+	}
+}
+
+/* The next record: its header in @p r and, with REC_OK, the whole record at
+ * c->buf + c->pos (not consumed). The scan and the reader both walk the file
+ * with it, so they stop at the same record for the same reason. */
+static inline enum rec_next
+next_record(struct ft_capture *c, struct pcap_rec *r)
+{
+	return c->fmt.ng ? next_pcapng_record(c, r) : next_pcap_record(c, r);
 }
 
 int
@@ -236,18 +543,18 @@ ft_capture_scan(const char *path, uint32_t max_frame, struct ft_capture_info *in
 	c = reader_new(path, max_frame, info->why, sizeof(info->why));
 	if (c == NULL)
 		return -1;
-	info->linktype = c->fmt.linktype;
 	if (c->done) {
 		ft_capture_close(c);
 		return 0;
 	}
 	while ((next = next_record(c, &r)) == REC_OK) {
-		c->pos += PCAP_REC_HDR + r.caplen;
+		c->pos += r.size;
 		info->frames++;
 		info->bytes += r.caplen;
 		if (r.caplen > info->max_caplen)
 			info->max_caplen = r.caplen;
 	}
+	info->linktype = c->fmt.linktype;
 	switch (next) {
 	case REC_END:
 		info->readable = true;
@@ -257,9 +564,8 @@ ft_capture_scan(const char *path, uint32_t max_frame, struct ft_capture_info *in
 			 info->frames + 1);
 		break;
 	case REC_REFUSED:
-		snprintf(info->why, sizeof(info->why),
-			 "record %" PRIu64 " has %u captured bytes (snaplen %u, an mbuf holds %u)",
-			 info->frames + 1, r.caplen, c->fmt.snaplen, max_frame);
+		snprintf(info->why, sizeof(info->why), "record %" PRIu64 ": %s", info->frames + 1,
+			 c->why);
 		break;
 	case REC_CUT:
 		snprintf(info->why, sizeof(info->why), "cut inside record %" PRIu64, info->frames + 1);
@@ -320,24 +626,19 @@ ft_capture_read_burst(struct ft_capture *c, struct rte_mempool *mp, uint16_t por
 		struct rte_mbuf *m = pkts[i];
 		struct pcap_rec r;
 		enum rec_next next = next_record(c, &r);
-		uint64_t us;
 
 		if (unlikely(next != REC_OK || r.caplen > rte_pktmbuf_tailroom(m))) {
 			finish(c, next != REC_END);
 			break;
 		}
-		rte_memcpy(rte_pktmbuf_mtod(m, void *), c->buf + c->pos + PCAP_REC_HDR, r.caplen);
-		c->pos += PCAP_REC_HDR + r.caplen;
+		rte_memcpy(rte_pktmbuf_mtod(m, void *), c->buf + c->pos + r.data_off, r.caplen);
+		c->pos += r.size;
 		m->data_len = (uint16_t)r.caplen;
 		m->pkt_len = r.caplen;
 		m->port = port;
-		/* As libpcap (1.10) gives it to the pcap PMD: both fields
-		 * signed 32-bit, a nanosecond capture's fraction divided by
-		 * 1000 (the PMD opens at microsecond precision). */
-		us = (uint64_t)((int64_t)(int32_t)r.sec * 1000000 +
-				(c->fmt.nsec ? (int32_t)r.frac / 1000 : (int32_t)r.frac));
 		if (c->ts_field >= 0) {
-			*RTE_MBUF_DYNFIELD(m, c->ts_field, rte_mbuf_timestamp_t *) = us;
+			*RTE_MBUF_DYNFIELD(m, c->ts_field, rte_mbuf_timestamp_t *) =
+				rec_us(&c->fmt, &r);
 			m->ol_flags |= c->ts_flag;
 		}
 		bytes += r.caplen;

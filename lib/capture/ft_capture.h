@@ -4,7 +4,8 @@
 
 /**
  * @file
- * Classic pcap files read straight into mbufs, for offline analysis.
+ * Capture files (classic pcap and pcapng) read straight into mbufs, for
+ * offline analysis.
  *
  * Owns: walking a capture's record headers (how many frames, and whether
  * this reader takes the file), and reading its frames into mbufs exactly as
@@ -19,10 +20,16 @@
  * slower stage of offline analysis (about 70% of its time in libpcap and
  * read()). This reader fills a 1 MiB buffer per read() and copies each frame
  * once. It takes what it can read exactly as the PMD would and nothing else:
- * classic pcap (microsecond or nanosecond, either byte order), version 2.4,
- * Ethernet, every record whole and no longer than an mbuf's data room. For
- * anything else (pcapng, other link types, a damaged or cut file, jumbo
- * frames) the caller keeps the PMD, whose libpcap knows every case.
+ * Ethernet, every record whole and no longer than an mbuf's data room, in
+ *   - classic pcap 2.4 (microsecond or nanosecond, either byte order);
+ *   - pcapng 1.0 or 1.2 (what Wireshark and dumpcap write), either byte
+ *     order: one section, Enhanced Packet Blocks, interfaces of any time
+ *     resolution and offset (converted as libpcap converts them) and one
+ *     snapshot length; other blocks (statistics, name resolution, secrets,
+ *     custom) are checked and skipped, as libpcap skips them.
+ * For anything else (other link types, several pcapng sections, Simple
+ * Packet Blocks, a damaged or cut file, jumbo frames) the caller keeps the
+ * PMD, whose libpcap knows every case.
  *
  * Not thread-safe: one reader per capture, used by one lcore; the counters
  * may be read from another thread (relaxed loads).
@@ -46,7 +53,7 @@ struct ft_capture_info {
 	uint64_t frames;       /**< whole records (all of them when readable) */
 	uint64_t bytes;        /**< captured bytes of those records */
 	uint32_t max_caplen;   /**< longest captured length seen */
-	uint32_t linktype;     /**< the file header's link type (0 when not classic pcap) */
+	uint32_t linktype;     /**< the link type (pcapng: the first interface's), 0 unknown */
 	bool readable;         /**< ft_capture_open() takes the file */
 	char why[128];         /**< when not readable: why, one line */
 };

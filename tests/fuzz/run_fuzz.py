@@ -15,6 +15,7 @@ import hashlib
 import math
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,31 @@ def seq_seed(recs):
     return bytes(out)
 
 
+def pcapng_of(recs, k):
+    """The frames as a pcapng file, varied by k: byte order, time resolution
+    (microseconds or nanoseconds), options and a statistics block."""
+    e = ">" if k % 2 else "<"
+
+    def block(btype, body):
+        body += b"\0" * (-len(body) % 4)
+        n = 12 + len(body)
+        return struct.pack(e + "II", btype, n) + body + struct.pack(e + "I", n)
+
+    ns = k % 4 >= 2
+    out = block(0x0A0D0D0A, struct.pack(e + "IHHq", 0x1A2B3C4D, 1, 0, -1))
+    opts = struct.pack(e + "HHB3x", 9, 1, 9) if ns else b""
+    out += block(1, struct.pack(e + "HHI", 1, 0, 65535) + opts + struct.pack(e + "HH", 0, 0))
+    for i, (sec, frac, incl, orig, data) in enumerate(recs):
+        t = sec * (10 ** 9 if ns else 10 ** 6) + frac
+        out += block(6, struct.pack(e + "IIIII", 0, t >> 32 & 0xFFFFFFFF, t & 0xFFFFFFFF,
+                                    incl, orig) + data)
+        if i == 2:
+            out += block(5, struct.pack(e + "IIIHH", 0, 0, 0, 0, 0))
+        if len(out) > MAX_LEN["capture"]:
+            break
+    return out[:MAX_LEN["capture"]]
+
+
 def write_seeds(name, where):
     seen = set()
 
@@ -72,6 +98,10 @@ def write_seeds(name, where):
             # inside a record, as a cut capture does).
             with open(path, "rb") as f:
                 put(f.read(MAX_LEN["capture"]))
+            # The same frames as pcapng.
+            recs = frames_of(path)
+            if recs:
+                put(pcapng_of(recs, len(seen)))
             continue
         recs = frames_of(path)
         if name == "decode":

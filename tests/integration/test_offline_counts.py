@@ -17,8 +17,9 @@ object on stdout. When mixed.pcap disagrees, each frame of a disagreeing class
 is run alone to name the frames (FT_NO_DIAG=1 turns that off). And an
 analysis interrupted by SIGINT midway ends with every frame read analysed.
 Capture formats: mixed.pcap rewritten with nanosecond times in big-endian
-order (read by lib/capture) and as pcapng (left to the pcap PMD) gives the
-same counters and the same flow records, byte for byte, as the original;
+order and as pcapng (both read by lib/capture), and as pcapng in two sections
+(left to the pcap PMD) gives the same counters and the same flow records,
+byte for byte, as the original;
 jumbo frames go to the pcap PMD with the full mbuf pool, every one analysed.
 """
 
@@ -311,6 +312,16 @@ def interrupted(tmp):
     c.check("interrupted: mempools_ok (every mbuf home)", st.get("mempools_ok") is True, st.get("mempools"))
 
 
+def pcapng_block_offsets(blob):
+    """Where each block of a little-endian pcapng file starts (and its end)."""
+    offs, o = [], 0
+    while o + 8 <= len(blob):
+        offs.append(o)
+        o += struct.unpack_from("<I", blob, o + 4)[0]
+    offs.append(o)
+    return offs
+
+
 def formats(tmp):
     """The same frames in three files: the reader changes, nothing else."""
     c.section("capture formats")
@@ -331,10 +342,23 @@ def formats(tmp):
     if not c.eq("formats: scapy wrote the nanosecond big-endian pcap and the pcapng",
                 p.returncode, 0, p.stderr[-500:]):
         return
+    # Two sections (the frames split between them): libpcap reads across
+    # them, lib/capture leaves such a file to it.
+    ng2 = os.path.join(tmp, "mixed-2sections.pcapng")
+    with open(ng, "rb") as f_in:
+        blob = f_in.read()
+    cut = pcapng_block_offsets(blob)
+    head_end = cut[1]                     # after the SHB ...
+    while blob[head_end:head_end + 4] == struct.pack("<I", 1):   # ... and its IDBs
+        head_end += struct.unpack_from("<I", blob, head_end + 4)[0]
+    mid = [o for o in cut if o >= head_end][len(cut) // 2]
+    with open(ng2, "wb") as f_out:
+        f_out.write(blob[:mid] + blob[:head_end] + blob[mid:])
     runs = {}
     for tag, path, reader in (("pcap", ftlib.data("mixed.pcap"), "lib/capture"),
                               ("pcap ns big-endian", ns_be, "lib/capture"),
-                              ("pcapng", ng, "pcap PMD")):
+                              ("pcapng", ng, "lib/capture"),
+                              ("pcapng, two sections", ng2, "pcap PMD")):
         out = os.path.join(tmp, "fmt-%d.json" % len(runs))
         log = os.path.join(tmp, "fmt-%d.flows" % len(runs))
         # --reader control: the control lcore reads on any machine.
@@ -378,7 +402,7 @@ def formats(tmp):
         c.eq("formats: jumbo frames: the pool keeps ports.mbufs (65535)",
              ftlib.dig(st, "mempools.ft_mbuf_0.size", None), 65535)
     base_st, base_rec = runs["pcap"]
-    for tag in ("pcap ns big-endian", "pcapng"):
+    for tag in ("pcap ns big-endian", "pcapng", "pcapng, two sections"):
         st, rec = runs[tag]
         for key in ("packets", "flows", "anomalies", "defrag", "capture.packets"):
             c.eq("formats: %s: %s as the pcap's" % (tag, key), ftlib.dig(st, key, None),

@@ -2,9 +2,11 @@
 /*
  * lib/capture against libpcap itself: every capture under tests/data, and
  * generated files for each format the reader takes (both byte orders,
- * microsecond and nanosecond) and each it must leave to libpcap (pcapng,
- * another link type, a cut record, a record above the snaplen or above an
- * mbuf). Frame by frame: the bytes, the lengths and the microsecond time the
+ * microsecond and nanosecond; pcapng in both byte orders, every kind of time
+ * resolution and offset, blocks that are not frames) and each it must leave
+ * to libpcap (another link type, a cut record, a record above the snaplen or
+ * above an mbuf; pcapng's simple packet blocks, second sections, malformed
+ * blocks). Frame by frame: the bytes, the lengths and the microsecond time the
  * pcap PMD would give. Also: a pool run dry loses no frame, a record cut
  * after the scan ends the capture with one error, records straddle the read
  * buffer.
@@ -149,17 +151,27 @@ put16(struct gen *g, uint16_t v)
 	fwrite(&v, 2, 1, g->f);
 }
 
+/* Create a file in the temporary directory (its path stays valid for the
+ * next 7 files made). */
 static char *
-gen_open(struct gen *g, const char *name, bool swap, uint32_t magic, uint16_t vmin,
-	 uint32_t snaplen, uint32_t linktype)
+gen_create(struct gen *g, const char *name, const char *ext, bool swap)
 {
 	static char path[8][PATH_MAX];
 	static unsigned int k;
 	char *p = path[k++ % 8];
 
-	snprintf(p, PATH_MAX, "%s/%s.pcap", tmpdir, name);
+	snprintf(p, PATH_MAX, "%s/%s.%s", tmpdir, name, ext);
 	g->f = fopen(p, "wb");
 	g->swap = swap;
+	return p;
+}
+
+static char *
+gen_open(struct gen *g, const char *name, bool swap, uint32_t magic, uint16_t vmin,
+	 uint32_t snaplen, uint32_t linktype)
+{
+	char *p = gen_create(g, name, "pcap", swap);
+
 	put32(g, magic);
 	put16(g, 2);
 	put16(g, vmin);
@@ -192,6 +204,111 @@ gen_frames(struct gen *g, unsigned int n, bool nsec)
 	for (i = 0; i < n; i++)
 		gen_frame(g, 1700000000u + i, nsec ? 999999999u - i * 1237u : 999999u - i * 13u,
 			  14 + (i * 389u) % (MAX_FRAME - 13), i);
+}
+
+/* pcapng ---------------------------------------------------------------- */
+
+static char *
+ng_open(struct gen *g, const char *name, bool swap, uint16_t major, uint16_t minor)
+{
+	char *p = gen_create(g, name, "pcapng", swap);
+
+	put32(g, 0x0a0d0d0au);
+	put32(g, 28);
+	put32(g, 0x1a2b3c4du);
+	put16(g, major);
+	put16(g, minor);
+	put32(g, 0xffffffffu); /* section length: unknown */
+	put32(g, 0xffffffffu);
+	put32(g, 28);
+	return p;
+}
+
+/* A block of @p type whose body is @p body (@p len bytes, padded here). */
+static void
+ng_block(struct gen *g, uint32_t type, const void *body, uint32_t len)
+{
+	static const uint8_t pad[4];
+	uint32_t total = 12 + ((len + 3) & ~3u);
+
+	put32(g, type);
+	put32(g, total);
+	fwrite(body, 1, len, g->f);
+	fwrite(pad, 1, ((len + 3) & ~3u) - len, g->f);
+	put32(g, total);
+}
+
+/* Append a field to a block body, in the file's byte order. */
+static void
+body_put(const struct gen *g, uint8_t *b, uint32_t *n, uint64_t v, unsigned int bytes)
+{
+	uint16_t v16 = (uint16_t)v;
+	uint32_t v32 = (uint32_t)v;
+
+	if (bytes == 2)
+		v16 = g->swap ? rte_bswap16(v16) : v16;
+	else if (bytes == 4)
+		v32 = g->swap ? rte_bswap32(v32) : v32;
+	else
+		v = g->swap ? rte_bswap64(v) : v;
+	memcpy(b + *n, bytes == 2 ? (void *)&v16 : bytes == 4 ? (void *)&v32 : (void *)&v, bytes);
+	*n += bytes;
+}
+
+/* An interface: link type, snaplen, and its time stamp resolution option
+ * (@p tsresol < 0: none) and offset option (@p tsoffset 0: none). */
+static void
+ng_idb(struct gen *g, uint16_t linktype, uint32_t snaplen, int tsresol, int64_t tsoffset)
+{
+	uint8_t b[64];
+	uint32_t n = 0;
+
+	body_put(g, b, &n, linktype, 2);
+	body_put(g, b, &n, 0, 2);
+	body_put(g, b, &n, snaplen, 4);
+	body_put(g, b, &n, 2, 2); /* if_name, 5 bytes and padding: skipped */
+	body_put(g, b, &n, 5, 2);
+	memcpy(b + n, "eth0\0\0\0", 8);
+	n += 8;
+	if (tsresol >= 0) {
+		body_put(g, b, &n, 9, 2);
+		body_put(g, b, &n, 1, 2);
+		body_put(g, b, &n, 0, 4);
+		b[n - 4] = (uint8_t)tsresol;
+	}
+	if (tsoffset != 0) {
+		body_put(g, b, &n, 14, 2);
+		body_put(g, b, &n, 8, 2);
+		body_put(g, b, &n, (uint64_t)tsoffset, 8);
+	}
+	body_put(g, b, &n, 0, 2); /* opt_endofopt */
+	body_put(g, b, &n, 0, 2);
+	ng_block(g, 1, b, n);
+}
+
+/* An Enhanced Packet Block of @p caplen bytes depending on @p seed, with
+ * an epb_flags option when @p opt. */
+static void
+ng_epb(struct gen *g, uint32_t iface, uint64_t t, uint32_t caplen, uint32_t seed, bool opt)
+{
+	uint32_t padded = (caplen + 3) & ~3u, total = 32 + padded + (opt ? 12 : 0), i;
+
+	put32(g, 6);
+	put32(g, total);
+	put32(g, iface);
+	put32(g, (uint32_t)(t >> 32));
+	put32(g, (uint32_t)t);
+	put32(g, caplen);
+	put32(g, caplen + (seed & 7));
+	for (i = 0; i < padded; i++)
+		fputc(i < caplen ? (int)((seed * 31 + i * 7) & 0xff) : 0, g->f);
+	if (opt) {
+		put16(g, 2); /* epb_flags */
+		put16(g, 4);
+		put32(g, 1);
+		put32(g, 0); /* opt_endofopt */
+	}
+	put32(g, total);
 }
 
 /* The scan leaves the file to libpcap, saying why; @p header_level: the
@@ -282,10 +399,10 @@ test_formats(void)
 
 	/* What libpcap must handle. */
 	{
-		char *p = gen_open(&g, "ng", false, 0x0a0d0d0au, 4, 65535, 1);
+		char *p = gen_open(&g, "junk", false, 0x0a0d0d0bu, 4, 65535, 1);
 
 		fclose(g.f);
-		expect_not_readable("pcapng", p, "not a classic pcap", true);
+		expect_not_readable("not pcap", p, "neither pcap nor pcapng", true);
 		p = gen_open(&g, "v22", false, 0xa1b2c3d4u, 2, 65535, 1);
 		fclose(g.f);
 		expect_not_readable("version 2.2", p, "version", true);
@@ -312,12 +429,12 @@ test_formats(void)
 		gen_frame(&g, 1, 2, 60, 1);
 		gen_frame(&g, 1, 2, 101, 2);
 		fclose(g.f);
-		expect_not_readable("above the snaplen (libpcap cuts it)", p, "record 2 has 101", false);
+		expect_not_readable("above the snaplen (libpcap cuts it)", p, "record 2: 101 captured bytes", false);
 		check("above the snaplen: the reader stops there, one error", read_count(p) == 1);
 		p = gen_open(&g, "jumbo", false, 0xa1b2c3d4u, 4, 65535, 1);
 		gen_frame(&g, 1, 2, MAX_FRAME + 1, 1);
 		fclose(g.f);
-		expect_not_readable("above an mbuf", p, "record 1 has 2049", false);
+		expect_not_readable("above an mbuf", p, "record 1: 2049 captured bytes", false);
 		check("above an mbuf: the reader stops there, one error", read_count(p) == 0);
 		snprintf(p, PATH_MAX, "%s/short.pcap", tmpdir);
 		g.f = fopen(p, "wb");
@@ -329,6 +446,136 @@ test_formats(void)
 		check("a missing file: -1, ENOENT",
 		      ft_capture_scan(p, MAX_FRAME, &info) == -1 && errno == ENOENT);
 	}
+}
+
+/* pcapng files the reader takes (both byte orders, every kind of time
+ * resolution and offset, interfaces described late, blocks that are not
+ * frames in between, options on packets) against libpcap, and the files it
+ * must leave to libpcap. */
+static void
+test_pcapng(void)
+{
+	/* if_tsresol values: none (microseconds), ns, ms, s, 2^-20, 2^-40. */
+	static const int res[] = { -1, 9, 3, 0, 0x80 | 20, 0x80 | 40 };
+	static const uint64_t units[] = { 1000000, 1000000000, 1000, 1, 1u << 20, 1ull << 40 };
+	static const int64_t offs[] = { 0, 0, -3600, 1000000000, 0, 7 };
+	static const uint8_t junk[40] = { 1, 2, 3 };
+	struct ft_capture_info info;
+	struct gen g;
+	unsigned int b, i;
+	char *p;
+	int rc;
+
+	for (b = 0; b < 2; b++) {
+		const char *name = b ? "ng_be" : "ng_le";
+
+		p = ng_open(&g, name, b == 1, 1, b ? 2 : 0);
+		for (i = 0; i < 5; i++)
+			ng_idb(&g, 1, 65535, res[i], offs[i]);
+		for (i = 0; i < 4000; i++) {
+			unsigned int k = i % (i < 2000 ? 5 : 6);
+			uint64_t t = (1700000000ull + i) * units[k] + (i * 7919ull) % units[k];
+
+			if (i == 2000)
+				ng_idb(&g, 1, 65535, res[5], offs[5]);
+			if (i % 97 == 0) {
+				ng_block(&g, 5, junk, 28);  /* interface statistics */
+				ng_block(&g, 4, junk, 13);  /* name resolution */
+				ng_block(&g, 0xbad, junk, 0);
+			}
+			if (i % 500 == 1)
+				t = 0xfedcba9876543210ull * (i + 1); /* wraps, as in libpcap */
+			ng_epb(&g, k, t, 14 + (i * 389u) % (MAX_FRAME - 13), i, i % 3 == 0);
+		}
+		fclose(g.f);
+		rc = ft_capture_scan(p, MAX_FRAME, &info);
+		checkf(fmt("%s: scan finds 4000 frames", name),
+		       rc == 0 && info.readable && info.frames == 4000 && info.linktype == 1,
+		       "readable %d, %" PRIu64 " frames, why '%s'", info.readable, info.frames,
+		       info.why);
+		check(fmt("%s: same frames and times as libpcap", name),
+		      compare_with_libpcap(p, name) == 4000);
+	}
+	p = ng_open(&g, "ng_empty", false, 1, 0);
+	ng_idb(&g, 1, 0, -1, 0); /* snaplen 0: the most */
+	fclose(g.f);
+	rc = ft_capture_scan(p, MAX_FRAME, &info);
+	check("pcapng, an interface, no frame: readable, 0 frames",
+	      rc == 0 && info.readable && info.frames == 0);
+	check("pcapng, no frame: as libpcap's", compare_with_libpcap(p, "pcapng, no frame") == 0);
+
+	/* Left to libpcap: each file has two good frames, then what the
+	 * reader does not take (the reader stops there with one error): raw
+	 * words, or one of the cases below them (kind). */
+	static const struct {
+		const char *name, *why;
+		int kind;
+		uint32_t n;
+		uint32_t w[16];
+	} bad[] = {
+		{ "simple packet block", "record 3: a simple packet block", 0, 4, { 3, 16, 0, 16 } },
+		{ "second section", "record 3: a second section", 0, 7,
+		  { 0x0a0d0d0au, 28, 0x1a2b3c4du, 1, 0, 0, 28 } },
+		{ "trailer", "record 3: a block whose trailer says 64 bytes, not 60", 0, 15,
+		  { 6, 60, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 64 } },
+		{ "length not a multiple of 4", "record 3: a block of 30 bytes", 0, 5,
+		  { 0xbad, 30, 0, 0, 0 } },
+		{ "above the block", "record 3: 200 captured bytes", 0, 8,
+		  { 6, 32, 0, 0, 3, 200, 200, 32 } },
+		{ "cut inside a block", "cut inside record 3", 0, 3, { 6, 92, 0 } },
+		{ "cut inside a block header", "cut inside the header of record 3", 0, 1, { 6 } },
+		{ "packet on an undescribed interface", "record 3: a packet on undescribed interface 1",
+		  1, 0, { 0 } },
+		{ "above the snaplen", "record 3: 101 captured bytes", 2, 0, { 0 } },
+		{ "above an mbuf", "record 3: 2049 captured bytes", 3, 0, { 0 } },
+		{ "malformed interface option", "record 3: interface 1 has a malformed option", 4, 0,
+		  { 0 } },
+		{ "another link type", "record 3: link type 113", 5, 0, { 0 } },
+	};
+	/* An interface block whose if_tsresol has 2 bytes. */
+	static const uint8_t bad_idb[16] = { 1, 0, 0, 0, 100, 0, 0, 0, 9, 0, 2, 0, 6, 6, 0, 0 };
+
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		/* 2049 bytes need a snaplen above an mbuf's. */
+		p = ng_open(&g, "ng_bad", false, 1, 0);
+		ng_idb(&g, 1, bad[i].kind == 3 ? 65535 : 100, -1, 0);
+		ng_epb(&g, 0, 1, 60, 1, false);
+		ng_epb(&g, 0, 2, 60, 2, true);
+		for (b = 0; b < bad[i].n; b++)
+			put32(&g, bad[i].w[b]);
+		if (bad[i].kind == 1 || bad[i].kind == 2 || bad[i].kind == 3)
+			ng_epb(&g, bad[i].kind == 1, 3,
+			       bad[i].kind == 1 ? 60 : bad[i].kind == 2 ? 101 : MAX_FRAME + 1, 3, false);
+		else if (bad[i].kind == 4)
+			ng_block(&g, 1, bad_idb, sizeof(bad_idb));
+		else if (bad[i].kind == 5)
+			ng_idb(&g, 113, 100, -1, 0);
+		fclose(g.f);
+		expect_not_readable(fmt("pcapng, %s", bad[i].name), p, bad[i].why, false);
+		check(fmt("pcapng, %s: the reader stops there, one error", bad[i].name),
+		      read_count(p) == 2);
+	}
+
+	/* Refused at the section header: the reader does not open them. */
+	p = ng_open(&g, "ng_v2", false, 2, 0);
+	ng_idb(&g, 1, 100, -1, 0);
+	fclose(g.f);
+	expect_not_readable("pcapng 2.0", p, "pcapng version 2.0", true);
+	p = ng_open(&g, "ng_noif", true, 1, 0);
+	fclose(g.f);
+	expect_not_readable("pcapng without an interface", p, "no interface description block",
+			    false);
+	check("pcapng without an interface: the reader stops, one error", read_count(p) == 0);
+	p = ng_open(&g, "ng_order", false, 1, 0);
+	fclose(g.f);
+	{
+		FILE *f = fopen(p, "r+b");
+
+		fseek(f, 8, SEEK_SET);
+		fputs("ABCD", f);
+		fclose(f);
+	}
+	expect_not_readable("pcapng with a bad byte-order magic", p, "byte-order", true);
 }
 
 /* A pool run dry: nothing read, nothing lost; reading goes on once mbufs are
@@ -429,6 +676,7 @@ main(void)
 	checkf("every capture under tests/data read as libpcap reads it", files_compared >= 30,
 	       "%u compared", files_compared);
 	test_formats();
+	test_pcapng();
 	test_dry_pool_and_cut();
 	check("every mbuf back in the pool", rte_mempool_avail_count(pool) == 1023);
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
