@@ -20,8 +20,13 @@
 #include "ft_json.h"
 
 #define FT_EVENT_DRAIN_BURST 64
-/* Offline: a capture that yields nothing new for this long is over. */
+/* Offline: a capture that yields nothing new for this long, while its
+ * workers keep polling, is over. */
 #define FT_OFFLINE_STALL_S 5
+/* A control loop pass this much later than the last (its naps are 1 ms at
+ * most) means this lcore was kept off its CPU: that time is not counted
+ * towards a stall. */
+#define FT_OFFLINE_AWAY_MS 100
 
 static void
 write_event(struct ft_app *app, const struct ft_event *ev)
@@ -248,6 +253,33 @@ workers_quiescent(struct ft_app *app)
 	return out0 == out1 && in0 == in1 && out1 == in1;
 }
 
+/* The workers' loop counts, now. */
+static void
+iterations_now(const struct ft_app *app, uint64_t *it)
+{
+	unsigned int i;
+
+	for (i = 0; i < app->n_workers; i++)
+		it[i] = __atomic_load_n(&app->workers[i]->stats.ctr[FT_CTR_ITERATIONS],
+					__ATOMIC_ACQUIRE);
+}
+
+/* Whether every worker ran two whole loops since @p it: only a worker that
+ * keeps polling and finds nothing shows a stalled capture; one kept off its
+ * CPU (an overloaded machine, valgrind) is slow. */
+static bool
+workers_polled_since(const struct ft_app *app, const uint64_t *it)
+{
+	uint64_t now[FT_MAX_WORKERS];
+	unsigned int i;
+
+	iterations_now(app, now);
+	for (i = 0; i < app->n_workers; i++)
+		if (now[i] < it[i] + 2)
+			return false;
+	return true;
+}
+
 static void
 status_line(struct ft_app *app, uint64_t *last_rx, uint64_t *last_tsc)
 {
@@ -271,7 +303,8 @@ ft_control_loop(struct ft_app *app)
 {
 	const uint64_t hz = app->tsc_hz;
 	uint64_t last_status = rte_get_tsc_cycles(), status_rx = 0;
-	uint64_t progress_rx = 0, progress_tsc = last_status;
+	uint64_t progress_rx = 0, progress_tsc = last_status, last_pass = last_status;
+	uint64_t progress_it[FT_MAX_WORKERS] = { 0 };
 	uint64_t start = last_status;
 	/* Live, the control lcore may share a CPU with a worker (or with the
 	 * sender of a benchmark): it naps after each drain unless the rings
@@ -303,12 +336,18 @@ ft_control_loop(struct ft_app *app)
 			if (app->offline && !stop) {
 				uint64_t seen = sum_ctr(app, FT_CTR_RX) + ft_ports_rx_lost(app);
 
+				/* This lcore reads the capture (or watches who
+				 * does): time it was away is nobody's stall. */
+				if (now - last_pass > FT_OFFLINE_AWAY_MS * hz / 1000)
+					progress_tsc += now - last_pass;
 				if (seen >= app->capture_packets) {
 					stop = true;
 				} else if (seen != progress_rx) {
 					progress_rx = seen;
 					progress_tsc = now;
-				} else if (now - progress_tsc > FT_OFFLINE_STALL_S * hz) {
+					iterations_now(app, progress_it);
+				} else if (now - progress_tsc > FT_OFFLINE_STALL_S * hz &&
+					   workers_polled_since(app, progress_it)) {
 					fprintf(stderr,
 						"flowtap: warning: capture stalled after %" PRIu64 " of %" PRIu64 " frames\n",
 						seen, app->capture_packets);
@@ -320,6 +359,7 @@ ft_control_loop(struct ft_app *app)
 			else if (!app->offline && app->cfg.status_interval != 0 &&
 				 now - last_status >= app->cfg.status_interval * hz)
 				status_line(app, &status_rx, &last_status);
+			last_pass = now;
 		} else if (state == FT_DRAIN) {
 			if (ft_reader_idle(app) && workers_quiescent(app)) {
 				/* Queries need the workers' loop: none from now on. */
