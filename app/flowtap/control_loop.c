@@ -23,6 +23,9 @@
 /* Offline: a capture that yields nothing new for this long, while its
  * workers keep polling, is over. */
 #define FT_OFFLINE_STALL_S 5
+/* ... and one that yields nothing for this long is over whatever the
+ * workers do (a worker that stopped polling must not hang the analysis). */
+#define FT_OFFLINE_HANG_S 60
 /* A control loop pass this much later than the last (its naps are 1 ms at
  * most) means this lcore was kept off its CPU: that time is not counted
  * towards a stall. */
@@ -347,7 +350,8 @@ ft_control_loop(struct ft_app *app)
 					progress_tsc = now;
 					iterations_now(app, progress_it);
 				} else if (now - progress_tsc > FT_OFFLINE_STALL_S * hz &&
-					   workers_polled_since(app, progress_it)) {
+					   (workers_polled_since(app, progress_it) ||
+					    now - progress_tsc > FT_OFFLINE_HANG_S * hz)) {
 					fprintf(stderr,
 						"flowtap: warning: capture stalled after %" PRIu64 " of %" PRIu64 " frames\n",
 						seen, app->capture_packets);

@@ -211,7 +211,7 @@ rec_ok(const struct pcap_rec *r, const struct pcap_format *f, uint32_t max_frame
 /* An Interface Description Block's body (@p len bytes at b, after the block
  * header): the interface is added, with libpcap's checks (Ethernet, the
  * first interface's snapshot length, its time options well formed).
- * @return false, with c->why set, when the file is left to libpcap. */
+ * @return false, with @p why set, when the file is left to libpcap. */
 static bool
 ng_add_iface(struct pcap_format *f, const uint8_t *b, uint32_t len, char *why, size_t whylen)
 {
