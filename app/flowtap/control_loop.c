@@ -224,38 +224,6 @@ sum_ctr(const struct ft_app *app, enum ft_ctr id)
 	return t;
 }
 
-/*
- * True when no packet is in flight between workers: during an interval in
- * which every worker completed two whole iterations (so any packet it held at
- * the start was finished, and its hand-over done), nothing was handed over or
- * taken, and everything handed over was taken.
- */
-static bool
-workers_quiescent(struct ft_app *app)
-{
-	uint64_t it0[FT_MAX_WORKERS];
-	uint64_t out0, in0, out1, in1;
-	unsigned int i;
-	uint64_t deadline = rte_get_tsc_cycles() + app->tsc_hz; /* 1 s */
-
-	for (i = 0; i < app->n_workers; i++)
-		it0[i] = __atomic_load_n(&app->workers[i]->stats.ctr[FT_CTR_ITERATIONS],
-					 __ATOMIC_ACQUIRE);
-	out0 = sum_ctr(app, FT_CTR_HANDOFF_OUT) + sum_ctr(app, FT_CTR_HANDOFF_TX_OUT);
-	in0 = sum_ctr(app, FT_CTR_HANDOFF_IN) + sum_ctr(app, FT_CTR_HANDOFF_TX_IN);
-	for (i = 0; i < app->n_workers; i++) {
-		while (__atomic_load_n(&app->workers[i]->stats.ctr[FT_CTR_ITERATIONS],
-				       __ATOMIC_ACQUIRE) < it0[i] + 2) {
-			if (rte_get_tsc_cycles() > deadline)
-				return false;
-			rte_pause();
-		}
-	}
-	out1 = sum_ctr(app, FT_CTR_HANDOFF_OUT) + sum_ctr(app, FT_CTR_HANDOFF_TX_OUT);
-	in1 = sum_ctr(app, FT_CTR_HANDOFF_IN) + sum_ctr(app, FT_CTR_HANDOFF_TX_IN);
-	return out0 == out1 && in0 == in1 && out1 == in1;
-}
-
 /* The workers' loop counts, now. */
 static void
 iterations_now(const struct ft_app *app, uint64_t *it)
@@ -267,9 +235,10 @@ iterations_now(const struct ft_app *app, uint64_t *it)
 					__ATOMIC_ACQUIRE);
 }
 
-/* Whether every worker ran two whole loops since @p it: only a worker that
- * keeps polling and finds nothing shows a stalled capture; one kept off its
- * CPU (an overloaded machine, valgrind) is slow. */
+/* Whether every worker ran two whole loops since @p it (iterations_now()):
+ * it finished whatever it held then (quiescence), and offline, a worker that
+ * polled and found nothing shows a stalled capture where one kept off its
+ * CPU (an overloaded machine, valgrind) is only slow. */
 static bool
 workers_polled_since(const struct ft_app *app, const uint64_t *it)
 {
@@ -281,6 +250,32 @@ workers_polled_since(const struct ft_app *app, const uint64_t *it)
 		if (now[i] < it[i] + 2)
 			return false;
 	return true;
+}
+
+/*
+ * True when no packet is in flight between workers: during an interval in
+ * which every worker completed two whole iterations (so any packet it held at
+ * the start was finished, and its hand-over done), nothing was handed over or
+ * taken, and everything handed over was taken.
+ */
+static bool
+workers_quiescent(struct ft_app *app)
+{
+	uint64_t it0[FT_MAX_WORKERS];
+	uint64_t out0, in0, out1, in1;
+	uint64_t deadline = rte_get_tsc_cycles() + app->tsc_hz; /* 1 s */
+
+	iterations_now(app, it0);
+	out0 = sum_ctr(app, FT_CTR_HANDOFF_OUT) + sum_ctr(app, FT_CTR_HANDOFF_TX_OUT);
+	in0 = sum_ctr(app, FT_CTR_HANDOFF_IN) + sum_ctr(app, FT_CTR_HANDOFF_TX_IN);
+	while (!workers_polled_since(app, it0)) {
+		if (rte_get_tsc_cycles() > deadline)
+			return false;
+		rte_pause();
+	}
+	out1 = sum_ctr(app, FT_CTR_HANDOFF_OUT) + sum_ctr(app, FT_CTR_HANDOFF_TX_OUT);
+	in1 = sum_ctr(app, FT_CTR_HANDOFF_IN) + sum_ctr(app, FT_CTR_HANDOFF_TX_IN);
+	return out0 == out1 && in0 == in1 && out1 == in1;
 }
 
 static void

@@ -129,9 +129,10 @@ struct ft_app {
 	struct ft_options opt;
 	bool offline;
 	uint64_t capture_packets;           /* offline: frames in the capture */
-	/* Offline: lib/capture can read the capture (classic pcap, every
-	 * record whole and within an mbuf): the control lcore reads it so
-	 * (reader.c); else, and whenever a worker reads, the pcap PMD does. */
+	/* Offline: lib/capture can read the capture (classic pcap or
+	 * single-section pcapng, every record whole and within an mbuf): the
+	 * control lcore reads it so (reader.c); else, and whenever a worker
+	 * reads, the pcap PMD does. */
 	bool capture_native;
 	int ts_dynfield;                    /* rx timestamp dynfield offset, -1 when none */
 	uint64_t ts_dynflag;

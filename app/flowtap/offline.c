@@ -4,10 +4,10 @@
  * link type and says little about unreadable files, so flowtap looks at the
  * capture first, refuses what it cannot analyse with one clear line, and
  * counts the frames so it knows when the capture is consumed. lib/capture
- * walks a classic pcap's record headers (a read() per MiB); anything it does
- * not read exactly as the PMD would (pcapng, another link type, a damaged
- * file, jumbo frames) is opened and counted with libpcap, as the PMD will
- * read it.
+ * walks a pcap's record headers or a pcapng's blocks (a read() per MiB);
+ * anything it does not read exactly as the PMD would (another link type,
+ * several pcapng sections, a damaged file, jumbo frames) is opened and
+ * counted with libpcap, as the PMD will read it.
  */
 #include <dirent.h>
 #include <inttypes.h>

@@ -21,9 +21,8 @@
  *
  * When lib/capture can read the capture (app->capture_native: classic pcap
  * or single-section pcapng, records whole and within an mbuf), the control
- * lcore reads it with
- * lib/capture instead of polling the pcap PMD: the same frames, lengths and
- * timestamps (tests/unit/test_capture.c compares them with libpcap's), at a
+ * lcore reads it with lib/capture instead of polling the pcap PMD: the same
+ * frames, lengths and timestamps (tests/unit/test_capture.c compares them with libpcap's), at a
  * read() per MiB and one copy per frame instead of libpcap's two fread()s.
  * On the offline benchmarks the control lcore spent about 70% of its time in
  * libpcap and read(), and was the slower stage. The PMD's port stays (its
@@ -166,16 +165,15 @@ note_capture_stats(struct ft_feed *f)
  * before rx (ierrors, as the pcap PMD counts a libpcap error), and the
  * capture's size becomes what was read, so the analysis ends now. */
 static void
-capture_ended(struct ft_app *app, struct ft_feed *f)
+capture_ended(struct ft_app *app, const struct ft_feed *f)
 {
-	struct ft_capture_stats cs;
+	const struct ft_capture_stats *cs = &f->cstats; /* just noted */
 
-	ft_capture_stats(f->cap, &cs);
-	if (cs.errors == 0 || cs.frames + cs.errors >= app->capture_packets)
+	if (cs->errors == 0 || cs->frames + cs->errors >= app->capture_packets)
 		return;
 	fprintf(stderr, "flowtap: warning: capture '%s' changed while read: %" PRIu64
-		" of %" PRIu64 " frames read\n", app->opt.pcap_path, cs.frames, app->capture_packets);
-	app->capture_packets = cs.frames + cs.errors;
+		" of %" PRIu64 " frames read\n", app->opt.pcap_path, cs->frames, app->capture_packets);
+	app->capture_packets = cs->frames + cs->errors;
 }
 
 /* What the feed takes of the held burst. @return frames passed */

@@ -416,18 +416,31 @@ have(struct ft_capture *c, size_t n)
 	return REC_OK;
 }
 
-/* The next classic record. */
-static enum rec_next
-next_pcap_record(struct ft_capture *c, struct pcap_rec *r)
+/* Make the next record's (block's) header of @p n bytes whole in the buffer.
+ * @return REC_OK, REC_END (the file ends before it), REC_CUT_HEADER or
+ *   REC_IO_ERROR */
+static inline enum rec_next
+have_header(struct ft_capture *c, size_t n)
 {
-	if (c->end - c->pos < PCAP_REC_HDR) {
+	if (c->end - c->pos < n) {
 		if (refill(c) < 0)
 			return REC_IO_ERROR;
 		if (c->pos == c->end)
 			return REC_END;
-		if (c->end - c->pos < PCAP_REC_HDR)
+		if (c->end - c->pos < n)
 			return REC_CUT_HEADER;
 	}
+	return REC_OK;
+}
+
+/* The next classic record. */
+static enum rec_next
+next_pcap_record(struct ft_capture *c, struct pcap_rec *r)
+{
+	enum rec_next got = have_header(c, PCAP_REC_HDR);
+
+	if (got != REC_OK)
+		return got;
 	parse_pcap_rec(c->buf + c->pos, c->fmt.swapped, r);
 	if (!rec_ok(r, &c->fmt, c->max_frame)) {
 		snprintf(c->why, sizeof(c->why), "%u captured bytes (snaplen %u, an mbuf holds %u)",
@@ -447,21 +460,15 @@ next_pcapng_record(struct ft_capture *c, struct pcap_rec *r)
 
 	for (;;) {
 		const uint8_t *b;
-		uint32_t type, len, body;
-		enum rec_next got;
+		uint32_t type, len, body, trailer, room;
+		enum rec_next got = have_header(c, 8);
 
-		if (c->end - c->pos < 8) {
-			if (refill(c) < 0)
-				return REC_IO_ERROR;
-			if (c->pos == c->end) {
-				if (f->n_ifaces != 0)
-					return REC_END;
-				snprintf(c->why, sizeof(c->why), "no interface description block");
-				return REC_REFUSED;
-			}
-			if (c->end - c->pos < 8)
-				return REC_CUT_HEADER;
+		if (got == REC_END && f->n_ifaces == 0) {
+			snprintf(c->why, sizeof(c->why), "no interface description block");
+			return REC_REFUSED;
 		}
+		if (got != REC_OK)
+			return got;
 		b = c->buf + c->pos;
 		type = field32(b, f->swapped);
 		len = field32(b + 4, f->swapped);
@@ -475,9 +482,10 @@ next_pcapng_record(struct ft_capture *c, struct pcap_rec *r)
 		if (got != REC_OK)
 			return got;
 		b = c->buf + c->pos;
-		if (field32(b + len - 4, f->swapped) != len) {
+		trailer = field32(b + len - 4, f->swapped);
+		if (trailer != len) {
 			snprintf(c->why, sizeof(c->why), "a block whose trailer says %u bytes, not %u",
-				 field32(b + len - 4, f->swapped), len);
+				 trailer, len);
 			return REC_REFUSED;
 		}
 		body = len - PCAPNG_BLOCK_MIN;
@@ -487,6 +495,7 @@ next_pcapng_record(struct ft_capture *c, struct pcap_rec *r)
 				snprintf(c->why, sizeof(c->why), "a packet block of %u bytes", len);
 				return REC_REFUSED;
 			}
+			room = body - (PCAPNG_EPB_HDR - 8); /* bytes for the frame */
 			r->iface = field32(b + 8, f->swapped);
 			r->t = (uint64_t)field32(b + 12, f->swapped) << 32 | field32(b + 16, f->swapped);
 			r->caplen = field32(b + 20, f->swapped);
@@ -497,10 +506,10 @@ next_pcapng_record(struct ft_capture *c, struct pcap_rec *r)
 					 r->iface);
 				return REC_REFUSED;
 			}
-			if (!rec_ok(r, f, c->max_frame) || r->caplen > body - (PCAPNG_EPB_HDR - 8)) {
+			if (!rec_ok(r, f, c->max_frame) || r->caplen > room) {
 				snprintf(c->why, sizeof(c->why),
 					 "%u captured bytes (snaplen %u, an mbuf holds %u, the block %u)",
-					 r->caplen, f->snaplen, c->max_frame, body - (PCAPNG_EPB_HDR - 8));
+					 r->caplen, f->snaplen, c->max_frame, room);
 				return REC_REFUSED;
 			}
 			return REC_OK;
