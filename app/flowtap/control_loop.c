@@ -331,7 +331,10 @@ ft_control_loop(struct ft_app *app)
 		if (state == FT_RUN) {
 			bool stop = ft_signal_received != 0;
 
-			if (app->offline && !stop) {
+			/* A stream has no size until it ends, and a slow
+			 * one (tcpdump -w - | flowtap --pcap -) is not a
+			 * stalled one: it ends with its writer. */
+			if (app->offline && !stop && app->capture_packets != UINT64_MAX) {
 				uint64_t seen = sum_ctr(app, FT_CTR_RX) + ft_ports_rx_lost(app);
 
 				/* This lcore reads the capture (or watches who
@@ -367,7 +370,9 @@ ft_control_loop(struct ft_app *app)
 				break;
 			}
 		}
-		if (reading && (drained != 0 || !ft_reader_ahead(app)))
+		if (reading && drained == 0 && ft_reader_waiting(app))
+			usleep(100); /* a stream with nothing new: its writer is slower */
+		else if (reading && (drained != 0 || !ft_reader_ahead(app)))
 			rte_pause();
 		else if (reading)
 			usleep(50); /* the workers have work queued (or all is
@@ -495,12 +500,15 @@ ft_write_stats_json(struct ft_app *app, FILE *f)
 	fprintf(f, "{\n  \"version\": \"" FT_VERSION "\",\n  \"mode\": \"%s\",\n", ft_mode_name(app->cfg.mode));
 	if (app->offline) {
 		uint64_t lost = ft_ports_rx_lost(app);
+		/* A stream stopped before its end has no known size: what
+		 * was read of it, and not complete. */
+		const bool cut = app->capture_packets == UINT64_MAX;
+		const uint64_t packets = cut ? ft_reader_frames_read(app) : app->capture_packets;
 
 		fputs("  \"capture\": {\"file\": ", f);
 		ft_json_str(f, app->opt.pcap_path);
 		fprintf(f, ", \"packets\": %" PRIu64 ", \"lost_before_rx\": %" PRIu64 ", \"complete\": %s},\n",
-			app->capture_packets, lost,
-			s.ctr[FT_CTR_RX] + lost == app->capture_packets ? "true" : "false");
+			packets, lost, !cut && s.ctr[FT_CTR_RX] + lost == packets ? "true" : "false");
 	}
 	fprintf(f, "  \"duration_s\": %.6f,\n", app->duration_s);
 	write_ports_json(app, f);

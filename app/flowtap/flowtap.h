@@ -134,6 +134,12 @@ struct ft_app {
 	 * control lcore reads it so (reader.c); else, and whenever a worker
 	 * reads, the pcap PMD does. */
 	bool capture_native;
+	/* Offline: the capture is a stream (--pcap - or a FIFO), read once by
+	 * lib/capture from capture_stream_cap (opened, its header read, before
+	 * the EAL starts); capture_packets is unknown (UINT64_MAX) until it
+	 * ends. The port is a placeholder (net_null, never polled). */
+	bool capture_stream;
+	struct ft_capture *capture_stream_cap;
 	int ts_dynfield;                    /* rx timestamp dynfield offset, -1 when none */
 	uint64_t ts_dynflag;
 	uint64_t reasm_flag;                /* ol_flags bit of a reassembled datagram (defrag.c) */
@@ -209,6 +215,10 @@ void ft_reader_port_stats(const struct ft_app *app, unsigned int p, struct rte_e
 bool ft_reader_on(const struct ft_app *app);
 bool ft_reader_ahead(const struct ft_app *app);
 bool ft_reader_idle(const struct ft_app *app);
+/* A stream's next record has not all arrived (the control lcore may nap). */
+bool ft_reader_waiting(const struct ft_app *app);
+/* Frames lib/capture has read (and records it gave up), all feeds. */
+uint64_t ft_reader_frames_read(const struct ft_app *app);
 void ft_reader_free(struct ft_app *app);
 unsigned int ft_reader_pool_room(const struct ft_app *app);
 

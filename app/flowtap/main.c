@@ -18,6 +18,7 @@
 #include <rte_launch.h>
 
 #include "flowtap.h"
+#include "ft_capture.h"
 #include "ft_json.h"
 
 struct ft_app ft_app;
@@ -176,9 +177,12 @@ main(int argc, char **argv)
 	}
 	/* Before the EAL: a bad rule stops start-up at once, and the offline
 	 * EAL's memory is sized with the signature pools. */
-	if (ft_track_sig_setup(app) < 0)
+	if (ft_track_sig_setup(app) < 0) {
+		ft_capture_close(app->capture_stream_cap);
 		return 1;
+	}
 	if (ft_options_build_eal_args(app, argc, argv, &eal_argc, &eal_argv) < 0) {
+		ft_capture_close(app->capture_stream_cap);
 		ft_sig_set_free(app->sig);
 		return 1;
 	}
@@ -186,6 +190,7 @@ main(int argc, char **argv)
 	rc = rte_eal_init(eal_argc, eal_argv);
 	if (rc < 0) {
 		ft_fail("EAL initialisation failed: %s", rte_strerror(rte_errno));
+		ft_capture_close(app->capture_stream_cap);
 		ft_sig_set_free(app->sig);
 		ft_offline_remove_runtime_dir(app->file_prefix);
 		return 1;

@@ -8,8 +8,14 @@
  * anything it does not read exactly as the PMD would (another link type,
  * several pcapng sections, a damaged file, jumbo frames) is opened and
  * counted with libpcap, as the PMD will read it.
+ *
+ * A stream (standard input as "-", a FIFO, a pipe such as bash's
+ * <(zcat f.pcap.gz)) cannot be read twice: lib/capture opens it here, reads
+ * its header (refusing what it cannot read, with why), and the control
+ * lcore reads it once, as it arrives; its size is known at its end.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <errno.h>
@@ -25,6 +31,38 @@
 
 #include "flowtap.h"
 
+/* Open a stream capture and read its header. */
+static int
+open_stream(struct ft_app *app, const char *path)
+{
+	char why[128];
+	int fd;
+
+	if (app->opt.reader == FT_READER_WORKER)
+		return ft_fail("--reader worker: a stream (--pcap - or a FIFO) is read by the control lcore "
+			       "(its worker cannot read it through the pcap PMD)");
+	if (strcmp(path, "-") == 0) {
+		if (isatty(STDIN_FILENO))
+			return ft_fail("--pcap -: standard input is a terminal; pipe a capture into it "
+				       "(zcat f.pcap.gz | flowtap --pcap -)");
+		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC); /* a FIFO: waits for a writer */
+	}
+	if (fd < 0)
+		return ft_fail("cannot open capture '%s': %s", path, strerror(errno));
+	app->capture_stream_cap = ft_capture_open_stream(fd, app->cfg.mbuf_size - RTE_PKTMBUF_HEADROOM,
+							 why, sizeof(why));
+	if (app->capture_stream_cap == NULL)
+		return ft_fail("cannot read capture '%s': %s%s", path, why,
+			       errno == EINVAL ? " (a stream is read by flowtap's own reader: "
+						 "save it to a file for libpcap to read it)" : "");
+	app->capture_stream = true;
+	app->capture_native = true;
+	app->capture_packets = UINT64_MAX;
+	return 0;
+}
+
 int
 ft_offline_check_capture(struct ft_app *app, const char *path)
 {
@@ -37,14 +75,17 @@ ft_offline_check_capture(struct ft_app *app, const char *path)
 	uint64_t n = 0;
 	int dlt, rc;
 
+	if (strcmp(path, "-") == 0)
+		return open_stream(app, path);
 	if (stat(path, &st) < 0)
 		return ft_fail("cannot open capture '%s': %s", path, strerror(errno));
 	if (S_ISDIR(st.st_mode))
 		return ft_fail("cannot open capture '%s': is a directory", path);
-	/* Read twice (counted here, replayed by net_pcap): a pipe cannot be. */
+	if (S_ISFIFO(st.st_mode))
+		return open_stream(app, path);
+	/* Read twice (counted here, then analysed): a device cannot be. */
 	if (!S_ISREG(st.st_mode))
-		return ft_fail("cannot open capture '%s': not a regular file (pipes and devices cannot be replayed)",
-			       path);
+		return ft_fail("cannot open capture '%s': not a regular file, a FIFO or a pipe", path);
 	if (access(path, R_OK) < 0)
 		return ft_fail("cannot open capture '%s': %s", path, strerror(errno));
 	if (st.st_size == 0)

@@ -72,7 +72,8 @@ void
 ft_usage(FILE *f)
 {
 	fputs("usage: flowtap [EAL options] -- [options]      watch live ports\n"
-	      "       flowtap --pcap FILE [options]            analyse a capture\n"
+	      "       flowtap --pcap FILE [options]            analyse a capture (pcap, pcapng;\n"
+	      "                                                FILE '-' or a FIFO: a stream)\n"
 	      "\n"
 	      "options:\n"
 	      "  --config FILE          INI configuration (config/flowtap.conf documents every key)\n"
@@ -361,7 +362,10 @@ ft_options_build_eal_args(struct ft_app *app, int argc, char **argv, int *eal_ar
 	/* Lcore 0 is the control lcore, 1..N the workers; they float over every
 	 * CPU, so more workers than cores works (and exercises the hand-over). */
 	snprintf(lcores, sizeof(lcores), "--lcores=(0-%u)@(0-%ld)", app->opt.workers, ncpu - 1);
-	snprintf(vdev, sizeof(vdev), "--vdev=net_pcap0,rx_pcap=%s", app->opt.pcap_path);
+	if (app->capture_stream) /* read by lib/capture alone: a port that gives nothing */
+		snprintf(vdev, sizeof(vdev), "--vdev=net_null0,no-rx=1");
+	else
+		snprintf(vdev, sizeof(vdev), "--vdev=net_pcap0,rx_pcap=%s", app->opt.pcap_path);
 
 	args[n++] = argv[0];
 	if (app->opt.hugepages) {

@@ -138,7 +138,10 @@ setup_port(struct ft_app *app, uint16_t port, unsigned int *rr)
 
 	nrxq = (uint16_t)RTE_MIN(app->cfg.rx_queues != 0 ? app->cfg.rx_queues : app->n_workers,
 				 info.max_rx_queues);
-	if (nrxq == 0)
+	/* A stream is one queue, as a pcap file is: lib/capture reads it for
+	 * the worker given that queue (reader.c); its placeholder port
+	 * (net_null) would take as many as asked. */
+	if (nrxq == 0 || app->capture_stream)
 		nrxq = 1;
 	if (app->cfg.mode == FT_MODE_INLINE) {
 		/* One tx queue per worker where the device has them; the

@@ -102,8 +102,14 @@ open_capture(struct ft_app *app)
 			       rte_strerror(rte_errno));
 	socket = app->pinfo[f->q.port].socket;
 	f->pool = app->pool[socket < 0 ? 0 : socket];
-	f->cap = ft_capture_open(app->opt.pcap_path, app->cfg.mbuf_size - RTE_PKTMBUF_HEADROOM,
-				 app->ts_dynfield, app->ts_dynflag);
+	if (app->capture_stream) { /* opened before the EAL, its header read */
+		f->cap = app->capture_stream_cap;
+		app->capture_stream_cap = NULL;
+		ft_capture_set_timestamp(f->cap, app->ts_dynfield, app->ts_dynflag);
+	} else {
+		f->cap = ft_capture_open(app->opt.pcap_path, app->cfg.mbuf_size - RTE_PKTMBUF_HEADROOM,
+					 app->ts_dynfield, app->ts_dynflag);
+	}
 	if (f->pool == NULL || f->cap == NULL)
 		return ft_fail("cannot read capture '%s': %s", app->opt.pcap_path,
 			       f->pool == NULL ? "no mbuf pool" : strerror(errno));
@@ -120,9 +126,10 @@ ft_reader_setup(struct ft_app *app)
 	 * (measured, 2 workers on 2 CPUs: 2.4 Mpps with worker 0 reading, 1.05
 	 * with the control lcore reading). Then worker 0 polls the capture
 	 * itself. --reader forces either way (tests cover both paths on any
-	 * machine). */
+	 * machine). A stream is always read here: its port is a placeholder. */
 	if (!app->offline || app->opt.reader == FT_READER_WORKER ||
-	    (app->opt.reader == FT_READER_AUTO && lcore_cpus() <= app->n_workers))
+	    (app->opt.reader == FT_READER_AUTO && !app->capture_stream &&
+	     lcore_cpus() <= app->n_workers))
 		return 0;
 	for (i = 0; i < app->n_workers; i++) {
 		struct ft_worker *w = app->workers[i];
@@ -161,18 +168,29 @@ note_capture_stats(struct ft_feed *f)
 }
 
 /* lib/capture has read its last frame. A record it could not read (the file
- * changed since the scan) ends the capture early: it counts as a frame lost
- * before rx (ierrors, as the pcap PMD counts a libpcap error), and the
- * capture's size becomes what was read, so the analysis ends now. */
+ * changed since the scan; a stream's record it cannot take, or a stream cut
+ * short) ends the capture early: it counts as a frame lost before rx
+ * (ierrors, as the pcap PMD counts a libpcap error), and the capture's size
+ * becomes what was read, so the analysis ends now. A stream's size is known
+ * only now. */
 static void
 capture_ended(struct ft_app *app, const struct ft_feed *f)
 {
 	const struct ft_capture_stats *cs = &f->cstats; /* just noted */
 
+	if (app->capture_stream) {
+		if (cs->errors != 0)
+			fprintf(stderr, "flowtap: warning: capture '%s' ends early, at %s; %" PRIu64
+				" frames read before it\n", app->opt.pcap_path,
+				ft_capture_end_reason(f->cap), cs->frames);
+		app->capture_packets = cs->frames + cs->errors;
+		return;
+	}
 	if (cs->errors == 0 || cs->frames + cs->errors >= app->capture_packets)
 		return;
-	fprintf(stderr, "flowtap: warning: capture '%s' changed while read: %" PRIu64
-		" of %" PRIu64 " frames read\n", app->opt.pcap_path, cs->frames, app->capture_packets);
+	fprintf(stderr, "flowtap: warning: capture '%s' changed while read (%s): %" PRIu64
+		" of %" PRIu64 " frames read\n", app->opt.pcap_path, ft_capture_end_reason(f->cap),
+		cs->frames, app->capture_packets);
 	app->capture_packets = cs->frames + cs->errors;
 }
 
@@ -209,10 +227,11 @@ ft_reader_poll(struct ft_app *app, bool read_more)
 								  f->held, burst);
 				note_capture_stats(f);
 				/* Nothing with frames left: the pool is
-				 * empty for now (the workers hold its mbufs). */
-				f->dry = ft_capture_done(f->cap);
-				if (f->dry)
+				 * empty for now (the workers hold its mbufs),
+				 * or a stream's next record is not all here. */
+				if (!f->dry && ft_capture_done(f->cap))
 					capture_ended(app, f);
+				f->dry = ft_capture_done(f->cap);
 			} else {
 				f->n_held = rte_eth_rx_burst(f->q.port, f->q.queue, f->held, burst);
 				f->dry = f->n_held == 0;
@@ -261,6 +280,31 @@ ft_reader_ahead(const struct ft_app *app)
 }
 
 bool
+ft_reader_waiting(const struct ft_app *app)
+{
+	unsigned int i;
+
+	RTE_SET_USED(app);
+	for (i = 0; i < n_feeds; i++)
+		if (feeds[i].cap != NULL && feeds[i].n_held == 0 && ft_capture_waiting(feeds[i].cap))
+			return true;
+	return false;
+}
+
+uint64_t
+ft_reader_frames_read(const struct ft_app *app)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	RTE_SET_USED(app);
+	for (i = 0; i < n_feeds_made; i++)
+		n += __atomic_load_n(&feeds[i].cstats.frames, __ATOMIC_RELAXED) +
+		     __atomic_load_n(&feeds[i].cstats.errors, __ATOMIC_RELAXED);
+	return n;
+}
+
+bool
 ft_reader_idle(const struct ft_app *app)
 {
 	unsigned int i;
@@ -289,6 +333,8 @@ ft_reader_free(struct ft_app *app)
 		f->cap = NULL;
 	}
 	n_feeds = 0;
+	ft_capture_close(app->capture_stream_cap); /* not handed to a feed */
+	app->capture_stream_cap = NULL;
 	for (i = 0; i < app->n_workers; i++) {
 		if (app->workers[i] == NULL || app->workers[i]->feed == NULL)
 			continue;

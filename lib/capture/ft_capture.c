@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,9 +93,13 @@ struct ft_capture {
 	uint64_t ts_flag;
 	bool eof;           /* read() returned 0: what is in the buffer is all */
 	bool done;
+	bool stream;        /* a pipe (or standard input): read once, as bytes arrive */
+	bool starved;       /* stream: the last refill found no more bytes for now */
+	bool waiting;       /* stream: the last burst stopped at a record not all arrived */
 	uint8_t *buf;
 	size_t pos, end;    /* unread bytes are buf[pos, end) */
 	char why[96];       /* why the last record or block was refused */
+	char end_why[128];  /* why the capture ended before its end, "" if it did not */
 	/* Written by the reading lcore only, read with relaxed loads. */
 	uint64_t frames, bytes, errors;
 };
@@ -331,19 +336,30 @@ rec_us(const struct pcap_format *f, const struct pcap_rec *r)
 	return sec * 1000000 + (uint64_t)(int64_t)(int32_t)(uint32_t)frac;
 }
 
-/* Fill the buffer: keep its unread bytes, read more after them.
- * @return -1 on a read error */
+/* Whether a stream has bytes (or its end) to read now: a poll() rather
+ * than O_NONBLOCK, which would change a descriptor the shell may share. */
+static bool
+readable_now(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) > 0;
+}
+
+/* Read after the buffer's bytes until it holds @p want (or is full) or the
+ * file ends; a stream, unless told to @p wait, also stops at the bytes that
+ * have arrived (c->starved). @return -1 on a read error */
 static int
-refill(struct ft_capture *c)
+read_more(struct ft_capture *c, size_t want, bool wait)
 {
 	ssize_t got;
 
-	if (c->pos != 0) {
-		memmove(c->buf, c->buf + c->pos, c->end - c->pos);
-		c->end -= c->pos;
-		c->pos = 0;
-	}
-	while (!c->eof && c->end < FT_CAPTURE_BUF) {
+	c->starved = false;
+	while (!c->eof && c->end < want && c->end < FT_CAPTURE_BUF) {
+		if (c->stream && !wait && !readable_now(c->fd)) {
+			c->starved = true;
+			break;
+		}
 		got = read(c->fd, c->buf + c->end, FT_CAPTURE_BUF - c->end);
 		if (got < 0) {
 			if (errno == EINTR)
@@ -357,39 +373,94 @@ refill(struct ft_capture *c)
 	return 0;
 }
 
-static struct ft_capture *
-reader_new(const char *path, uint32_t max_frame, char *why, size_t whylen)
+/* Fill the buffer: keep its unread bytes, read more after them (a file to
+ * the buffer's end or its own, a stream what has arrived).
+ * @return -1 on a read error */
+static int
+refill(struct ft_capture *c)
 {
-	struct ft_capture *c = calloc(1, sizeof(*c));
+	if (c->pos != 0) {
+		memmove(c->buf, c->buf + c->pos, c->end - c->pos);
+		c->end -= c->pos;
+		c->pos = 0;
+	}
+	return read_more(c, FT_CAPTURE_BUF, false);
+}
 
-	if (c == NULL)
+/* A stream's file header (pcap) or section header (pcapng), waited for:
+ * the first 12 bytes say which, and a section header's length. */
+static int
+read_stream_header(struct ft_capture *c)
+{
+	uint32_t order, len;
+
+	if (read_more(c, 12, true) < 0)
+		return -1;
+	if (c->end < 12 || field32(c->buf, false) != PCAPNG_SHB)
+		return read_more(c, PCAP_FILE_HDR, true);
+	memcpy(&order, c->buf + 8, sizeof(order));
+	len = field32(c->buf + 4, order != PCAPNG_BYTE_ORDER);
+	/* parse_pcapng_header() refuses a bad length or order. */
+	if (len > PCAPNG_SHB_MAX)
+		len = PCAPNG_SHB_MAX;
+	return read_more(c, len < PCAPNG_SHB_MIN ? PCAPNG_SHB_MIN : len, true);
+}
+
+/* A reader of @p fd (taken over), its header parsed: c->done when this
+ * reader cannot read it (@p why says why). */
+static struct ft_capture *
+reader_new(int fd, bool stream, uint32_t max_frame, char *why, size_t whylen)
+{
+	struct ft_capture *c;
+
+	if (fd < 0)
+		return NULL; /* open() said why */
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		close(fd);
 		return NULL;
-	c->fd = -1;
+	}
+	c->fd = fd;
+	c->stream = stream;
 	c->max_frame = max_frame;
 	c->ts_field = -1;
-	c->buf = malloc(FT_CAPTURE_BUF);
+	c->buf = calloc(1, FT_CAPTURE_BUF); /* zero pages until read into */
 	if (c->buf == NULL)
 		goto fail;
-	c->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (c->fd < 0)
-		goto fail;
-	(void)posix_fadvise(c->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if (refill(c) < 0)
-		goto fail;
+	if (stream) {
+#ifdef F_SETPIPE_SZ
+		/* A pipe of the buffer's size (Linux gives 64 KiB; an
+		 * unprivileged process may raise it to fs/pipe-max-size, 1 MiB
+		 * by default): a writer and this reader on a shared CPU then
+		 * switch every MiB, not every 64 KiB. Not a pipe, or not
+		 * allowed: no matter. */
+		(void)fcntl(fd, F_SETPIPE_SZ, (int)FT_CAPTURE_BUF);
+#endif
+		if (read_stream_header(c) < 0)
+			goto fail;
+	} else {
+		(void)posix_fadvise(c->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		if (refill(c) < 0)
+			goto fail;
+	}
 	if (c->end >= 4 && field32(c->buf, false) == PCAPNG_SHB) {
 		c->pos = parse_pcapng_header(c->buf, c->end, &c->fmt, why, whylen);
 		c->done = c->pos == 0;
 	} else if (c->end < PCAP_FILE_HDR) {
-		snprintf(why, whylen, "shorter than a pcap file header");
+		snprintf(why, whylen, c->end == 0 ? "empty" : "shorter than a pcap file header");
 		c->done = true;
 	} else {
 		c->done = !parse_pcap_header(c->buf, &c->fmt, why, whylen);
 		c->pos = PCAP_FILE_HDR;
 	}
 	return c;
-fail:
+fail: {
+	int err = errno;
+
 	ft_capture_close(c);
+	errno = err;
 	return NULL;
+}
 }
 
 /* What next_record() found. */
@@ -400,10 +471,12 @@ enum rec_next {
 	REC_REFUSED,    /* one this reader leaves to libpcap (c->why says why) */
 	REC_CUT,        /* the file ends inside a record's data */
 	REC_IO_ERROR,   /* read() failed (errno) */
+	REC_AGAIN,      /* a stream: the rest of the record has not arrived yet */
 };
 
 /* Make @p n bytes from c->pos whole in the buffer.
- * @return REC_OK, REC_CUT (the file ends first) or REC_IO_ERROR */
+ * @return REC_OK, REC_CUT (the file ends first), REC_AGAIN (a stream's
+ *   bytes have not all arrived) or REC_IO_ERROR */
 static inline enum rec_next
 have(struct ft_capture *c, size_t n)
 {
@@ -412,19 +485,23 @@ have(struct ft_capture *c, size_t n)
 			return REC_CUT;
 		if (refill(c) < 0)
 			return REC_IO_ERROR;
+		if (c->starved && c->end - c->pos < n)
+			return REC_AGAIN;
 	}
 	return REC_OK;
 }
 
 /* Make the next record's (block's) header of @p n bytes whole in the buffer.
- * @return REC_OK, REC_END (the file ends before it), REC_CUT_HEADER or
- *   REC_IO_ERROR */
+ * @return REC_OK, REC_END (the file ends before it), REC_CUT_HEADER,
+ *   REC_AGAIN or REC_IO_ERROR */
 static inline enum rec_next
 have_header(struct ft_capture *c, size_t n)
 {
 	if (c->end - c->pos < n) {
 		if (refill(c) < 0)
 			return REC_IO_ERROR;
+		if (c->starved && c->end - c->pos < n)
+			return REC_AGAIN;
 		if (c->pos == c->end)
 			return REC_END;
 		if (c->end - c->pos < n)
@@ -549,7 +626,8 @@ ft_capture_scan(const char *path, uint32_t max_frame, struct ft_capture_info *in
 	enum rec_next next;
 
 	memset(info, 0, sizeof(*info));
-	c = reader_new(path, max_frame, info->why, sizeof(info->why));
+	c = reader_new(open(path, O_RDONLY | O_CLOEXEC), false, max_frame, info->why,
+		       sizeof(info->why));
 	if (c == NULL)
 		return -1;
 	if (c->done) {
@@ -579,7 +657,8 @@ ft_capture_scan(const char *path, uint32_t max_frame, struct ft_capture_info *in
 	case REC_CUT:
 		snprintf(info->why, sizeof(info->why), "cut inside record %" PRIu64, info->frames + 1);
 		break;
-	case REC_OK: /* not after the loop */
+	case REC_OK:    /* not after the loop */
+	case REC_AGAIN: /* not from a file */
 	case REC_IO_ERROR: {
 		int err = errno;
 
@@ -596,7 +675,8 @@ struct ft_capture *
 ft_capture_open(const char *path, uint32_t max_frame, int ts_field, uint64_t ts_flag)
 {
 	char why[128];
-	struct ft_capture *c = reader_new(path, max_frame, why, sizeof(why));
+	struct ft_capture *c = reader_new(open(path, O_RDONLY | O_CLOEXEC), false, max_frame, why,
+					  sizeof(why));
 
 	if (c == NULL)
 		return NULL;
@@ -605,19 +685,63 @@ ft_capture_open(const char *path, uint32_t max_frame, int ts_field, uint64_t ts_
 		errno = EINVAL;
 		return NULL;
 	}
-	c->ts_field = ts_field;
-	c->ts_flag = ts_flag;
+	ft_capture_set_timestamp(c, ts_field, ts_flag);
 	return c;
 }
 
-/* The capture ends here: consumed, or a record this reader cannot deliver
- * (counted, as the pcap PMD counts a libpcap error). */
+struct ft_capture *
+ft_capture_open_stream(int fd, uint32_t max_frame, char *why, size_t whylen)
+{
+	struct ft_capture *c;
+
+	why[0] = '\0';
+	c = reader_new(fd, true, max_frame, why, whylen);
+	if (c == NULL) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return NULL;
+	}
+	if (c->done) {
+		ft_capture_close(c);
+		errno = EINVAL;
+		return NULL;
+	}
+	return c;
+}
+
+void
+ft_capture_set_timestamp(struct ft_capture *c, int ts_field, uint64_t ts_flag)
+{
+	c->ts_field = ts_field;
+	c->ts_flag = ts_flag;
+}
+
+/* The capture ends here: consumed, or at a record this reader cannot
+ * deliver (counted, as the pcap PMD counts a libpcap error; its reason
+ * kept for ft_capture_end_reason()). */
 static void
-finish(struct ft_capture *c, bool error)
+finish(struct ft_capture *c, enum rec_next next, uint64_t frame)
 {
 	c->done = true;
-	if (error)
-		__atomic_store_n(&c->errors, c->errors + 1, __ATOMIC_RELAXED);
+	if (next == REC_END)
+		return;
+	__atomic_store_n(&c->errors, c->errors + 1, __ATOMIC_RELAXED);
+	switch (next) {
+	case REC_REFUSED:
+		snprintf(c->end_why, sizeof(c->end_why), "record %" PRIu64 ": %s", frame, c->why);
+		break;
+	case REC_CUT_HEADER:
+	case REC_CUT:
+		snprintf(c->end_why, sizeof(c->end_why), "cut inside record %" PRIu64, frame);
+		break;
+	case REC_IO_ERROR:
+		snprintf(c->end_why, sizeof(c->end_why), "read error at record %" PRIu64 ": %s", frame,
+			 strerror(errno));
+		break;
+	default: /* REC_OK: a frame longer than the mbuf (the file changed) */
+		snprintf(c->end_why, sizeof(c->end_why), "record %" PRIu64 ": longer than an mbuf",
+			 frame);
+		break;
+	}
 }
 
 uint16_t
@@ -627,6 +751,7 @@ ft_capture_read_burst(struct ft_capture *c, struct rte_mempool *mp, uint16_t por
 	uint64_t bytes = 0;
 	uint16_t i;
 
+	c->waiting = false;
 	if (c->done || n == 0)
 		return 0;
 	if (rte_pktmbuf_alloc_bulk(mp, pkts, n) != 0)
@@ -637,7 +762,10 @@ ft_capture_read_burst(struct ft_capture *c, struct rte_mempool *mp, uint16_t por
 		enum rec_next next = next_record(c, &r);
 
 		if (unlikely(next != REC_OK || r.caplen > rte_pktmbuf_tailroom(m))) {
-			finish(c, next != REC_END);
+			if (next == REC_AGAIN) /* more of a stream later */
+				c->waiting = true;
+			else
+				finish(c, next, c->frames + i + 1);
 			break;
 		}
 		rte_memcpy(rte_pktmbuf_mtod(m, void *), c->buf + c->pos + r.data_off, r.caplen);
@@ -663,6 +791,18 @@ bool
 ft_capture_done(const struct ft_capture *c)
 {
 	return c->done;
+}
+
+bool
+ft_capture_waiting(const struct ft_capture *c)
+{
+	return c->waiting;
+}
+
+const char *
+ft_capture_end_reason(const struct ft_capture *c)
+{
+	return c->end_why;
 }
 
 void

@@ -31,6 +31,10 @@
  * Packet Blocks, a damaged or cut file, jumbo frames) the caller keeps the
  * PMD, whose libpcap knows every case.
  *
+ * A stream (a pipe, a FIFO, standard input) is read once, as its bytes
+ * arrive, without a scan: nothing can read it again, so a record this
+ * reader cannot take ends it (ft_capture_end_reason() says which and why).
+ *
  * Not thread-safe: one reader per capture, used by one lcore; the counters
  * may be read from another thread (relaxed loads).
  */
@@ -82,12 +86,40 @@ struct ft_capture *ft_capture_open(const char *path, uint32_t max_frame, int ts_
 				   uint64_t ts_flag);
 
 /**
+ * Open a capture read as a stream: standard input, a pipe or a FIFO.
+ *
+ * Waits for its file header (pcap) or section header (pcapng) and parses
+ * it; after that no call waits: ft_capture_read_burst() returns the frames
+ * whose records have arrived whole (poll() before each read(), so the
+ * descriptor's flags are not changed) and ft_capture_waiting() says when it
+ * stopped for want of bytes. A record it cannot take (see above) ends the
+ * capture there, counted in errors.
+ *
+ * @param fd     the stream, taken over (closed by ft_capture_close(), or
+ *               here on failure)
+ * @param why    on failure with errno EINVAL: why the header is refused; on
+ *               another failure, strerror(errno)
+ * @return the reader, or NULL with errno set
+ */
+struct ft_capture *ft_capture_open_stream(int fd, uint32_t max_frame, char *why, size_t whylen);
+
+/**
+ * Set the rx timestamp dynamic field the frames get their capture times in.
+ *
+ * @param ts_field  its offset, or -1 for none
+ * @param ts_flag   its ol_flags bit (0 for none)
+ */
+void ft_capture_set_timestamp(struct ft_capture *c, int ts_field, uint64_t ts_flag);
+
+/**
  * Read up to @p n frames into new mbufs of @p mp, in capture order.
  *
- * Returns fewer, or 0, when the capture is consumed (ft_capture_done()) or
- * the pool has no mbufs for them now (nothing is consumed then: the next call
- * reads the same frames). A record that has become invalid since the scan
- * (the file changed) ends the capture and is counted in errors.
+ * Returns fewer, or 0, when the capture is consumed (ft_capture_done()),
+ * when the pool has no mbufs for them now (nothing is consumed then: the next
+ * call reads the same frames), or when a stream's next record has not all
+ * arrived (ft_capture_waiting()). A record that has become invalid since the
+ * scan (the file changed), or that a stream cannot give, ends the capture
+ * and is counted in errors.
  *
  * @return frames read
  */
@@ -96,6 +128,14 @@ uint16_t ft_capture_read_burst(struct ft_capture *c, struct rte_mempool *mp, uin
 
 /** True once every frame has been read, or the file could not be read further. */
 bool ft_capture_done(const struct ft_capture *c);
+
+/** True when the last ft_capture_read_burst() of a stream stopped at a
+ * record that has not all arrived yet. */
+bool ft_capture_waiting(const struct ft_capture *c);
+
+/** Why the capture ended before its end ("record N: ...", "cut inside record
+ * N"), or "" when it did not. */
+const char *ft_capture_end_reason(const struct ft_capture *c);
 
 /** Counters, as a port's: frames and bytes delivered, records given up. */
 struct ft_capture_stats {

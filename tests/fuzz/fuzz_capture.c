@@ -7,8 +7,12 @@
  * times) and then find the end, or the scan was wrong. Whether it takes the
  * file or not, the reader is then run to its end on it: no crash, no mbuf
  * lost, and it stops where the scan did (at the end with no error, or on
- * the record the scan refused, with one).
+ * the record the scan refused, with one). The same bytes as a stream (a
+ * pipe, written in two pieces split where the input's last byte says) give
+ * the same frames and stop at the same record.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,6 +74,95 @@ same_as_libpcap(pcap_t *p, struct rte_mbuf **pkts, uint16_t n)
 	}
 }
 
+/* Frames a stream reader gives now, each checked against libpcap's. */
+static uint64_t
+drain_stream(struct ft_capture *c, pcap_t *p)
+{
+	struct rte_mbuf *pkts[32];
+	uint64_t frames = 0;
+	uint16_t n;
+
+	while ((n = ft_capture_read_burst(c, pool, 0, pkts, 32)) != 0) {
+		frames += n;
+		if (p != NULL)
+			same_as_libpcap(p, pkts, n);
+		rte_pktmbuf_free_bulk(pkts, n);
+	}
+	return frames;
+}
+
+/* Bytes a stream's open waits for: a pcapng section header's length, else
+ * a pcap file header's (at least 28). */
+static size_t
+header_bytes(const uint8_t *data, size_t size)
+{
+	uint32_t type, len, order;
+
+	if (size < 12)
+		return 28;
+	memcpy(&type, data, 4);
+	memcpy(&len, data + 4, 4);
+	memcpy(&order, data + 8, 4);
+	if (type != 0x0a0d0d0au)
+		return 28;
+	if (order != 0x1a2b3c4du)
+		len = __builtin_bswap32(len);
+	return len > 28 ? len : 28;
+}
+
+/* The input as a stream: what the file gave, and the same end. Inputs up to
+ * a pipe's default size only (written before they are read, by this one
+ * thread). */
+static void
+as_stream(const uint8_t *data, size_t size, const struct ft_capture_info *info, bool opened)
+{
+	char errbuf[PCAP_ERRBUF_SIZE], why[128];
+	struct ft_capture_stats st;
+	struct ft_capture *c;
+	pcap_t *p = NULL;
+	size_t split = size == 0 ? 0 : (size * data[size - 1]) / 255;
+	uint64_t frames;
+	int fds[2];
+
+	if (size > 65536)
+		return;
+	REQUIRE(pipe(fds) == 0);
+	REQUIRE(split == 0 || write(fds[1], data, split) == (ssize_t)split);
+	if (split < header_bytes(data, size)) { /* open() waits for the header */
+		REQUIRE(size == split || write(fds[1], data + split, size - split) == (ssize_t)(size - split));
+		split = size;
+	}
+	if (split == size)
+		close(fds[1]);
+	c = ft_capture_open_stream(fds[0], FUZZ_FRAME_MAX, why, sizeof(why));
+	/* Refused at open exactly when the file was (its header). */
+	REQUIRE((c != NULL) == opened);
+	if (c == NULL) {
+		if (split != size)
+			close(fds[1]);
+		return;
+	}
+	ft_capture_set_timestamp(c, ts_off, ts_flag);
+	if (info->readable) {
+		p = pcap_open_offline(path, errbuf);
+		REQUIRE(p != NULL);
+	}
+	frames = drain_stream(c, p);
+	if (split != size) {
+		REQUIRE(write(fds[1], data + split, size - split) == (ssize_t)(size - split));
+		close(fds[1]);
+		frames += drain_stream(c, p);
+	}
+	REQUIRE(ft_capture_done(c) && !ft_capture_waiting(c));
+	ft_capture_stats(c, &st);
+	REQUIRE(st.frames == frames && frames == info->frames);
+	REQUIRE(st.errors == (info->readable ? 0u : 1u));
+	REQUIRE((ft_capture_end_reason(c)[0] == '\0') == info->readable);
+	ft_capture_close(c);
+	if (p != NULL)
+		pcap_close(p);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -96,6 +189,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	c = ft_capture_open(path, FUZZ_FRAME_MAX, ts_off, ts_flag);
 	REQUIRE(c != NULL || !info.readable);
+	as_stream(data, size, &info, c != NULL);
 	while (c != NULL && (n = ft_capture_read_burst(c, pool, 0, pkts, 32)) != 0) {
 		frames += n;
 		if (p != NULL)

@@ -9,9 +9,14 @@
  * blocks). Frame by frame: the bytes, the lengths and the microsecond time the
  * pcap PMD would give. Also: a pool run dry loses no frame, a record cut
  * after the scan ends the capture with one error, records straddle the read
- * buffer.
+ * buffer. Streams (a pipe, written in pieces that cut the file header and
+ * records): the frames the file gives, none before its record is whole,
+ * waiting while a record is incomplete; a stream cut inside a record, or
+ * with a record too long, ends there with one error and its reason; a
+ * stream that is not a capture is refused at open.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -646,6 +651,206 @@ test_dry_pool_and_cut(void)
 	rte_mempool_free(small);
 }
 
+/* Streams ----------------------------------------------------------------- */
+
+/* One frame as read: enough to tell frames apart. */
+struct frame_sum {
+	uint32_t len;
+	uint64_t us;
+	uint64_t fnv;
+};
+
+static void
+sum_frames(struct rte_mbuf **m, uint16_t n, struct frame_sum *out, unsigned int *k,
+	   unsigned int max)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		const uint8_t *d = rte_pktmbuf_mtod(m[i], const uint8_t *);
+		uint64_t h = 1469598103934665603ull;
+		uint32_t j;
+
+		for (j = 0; j < m[i]->data_len; j++)
+			h = (h ^ d[j]) * 1099511628211ull;
+		if (*k < max)
+			out[(*k)++] = (struct frame_sum){ m[i]->pkt_len,
+				*RTE_MBUF_DYNFIELD(m[i], ts_off, uint64_t *), h };
+	}
+	rte_pktmbuf_free_bulk(m, n);
+}
+
+/* Read what a reader gives now. @return frames */
+static unsigned int
+drain(struct ft_capture *c, struct frame_sum *out, unsigned int *k, unsigned int max)
+{
+	struct rte_mbuf *m[32];
+	unsigned int total = 0;
+	uint16_t n;
+
+	while ((n = ft_capture_read_burst(c, pool, 0, m, 32)) != 0) {
+		sum_frames(m, n, out, k, max);
+		total += n;
+	}
+	return total;
+}
+
+static uint8_t *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *b = NULL;
+	long n;
+
+	if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (b = malloc((size_t)n)) != NULL && fread(b, 1, (size_t)n, f) != (size_t)n) {
+		free(b);
+		b = NULL;
+	}
+	if (b != NULL)
+		*len = (size_t)n;
+	if (f != NULL)
+		fclose(f);
+	return b;
+}
+
+/* A pipe holding @p n bytes of @p b (the pipe made large enough);
+ * @return its read end, the write end in *w */
+static int
+pipe_with(const uint8_t *b, size_t n, int *w)
+{
+	int fds[2];
+
+	if (pipe(fds) != 0)
+		return -1;
+	(void)fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
+	if (n != 0 && write(fds[1], b, n) != (ssize_t)n) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	*w = fds[1];
+	return fds[0];
+}
+
+#define STREAM_FRAMES 300
+
+static void
+test_stream(void)
+{
+	static struct frame_sum want[STREAM_FRAMES], got[STREAM_FRAMES];
+	unsigned int nw = 0, ng = 0, r1, r2, r3;
+	struct ft_capture_stats st;
+	struct ft_capture *c;
+	struct gen g;
+	char why[128];
+	size_t len = 0, rec[STREAM_FRAMES + 1], cut1, cut2;
+	uint8_t *b;
+	int rfd, wfd = -1, i;
+	char *p = gen_open(&g, "stream", false, 0xa1b2c3d4u, 4, 65535, 1);
+
+	gen_frames(&g, STREAM_FRAMES, false);
+	fclose(g.f);
+	c = ft_capture_open(p, MAX_FRAME, ts_off, ts_flag);
+	b = slurp(p, &len);
+	if (c == NULL || b == NULL) {
+		check("stream: set up", false);
+		ft_capture_close(c);
+		free(b);
+		return;
+	}
+	drain(c, want, &nw, STREAM_FRAMES);
+	ft_capture_close(c);
+	rec[0] = 24;
+	for (i = 0; i < STREAM_FRAMES; i++)
+		rec[i + 1] = rec[i] + 16 + 14 + ((unsigned int)i * 389u) % (MAX_FRAME - 13);
+
+	/* The header and 100 records and 10 bytes of the next at first. */
+	cut1 = rec[100] + 10;
+	cut2 = rec[200] + 7; /* inside record 201's header */
+	rfd = pipe_with(b, cut1, &wfd);
+	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, MAX_FRAME, why, sizeof(why));
+	if (c == NULL) {
+		checkf("stream: opened", false, "%s", rfd < 0 ? "no pipe" : why);
+		free(b);
+		if (wfd >= 0)
+			close(wfd);
+		return;
+	}
+	ft_capture_set_timestamp(c, ts_off, ts_flag);
+	r1 = drain(c, got, &ng, STREAM_FRAMES);
+	checkf("stream: the 100 whole records, then waiting for the 101st", r1 == 100 &&
+	       ft_capture_waiting(c) && !ft_capture_done(c), "read %u, waiting %d", r1,
+	       ft_capture_waiting(c));
+	r2 = write(wfd, b + cut1, cut2 - cut1) == (ssize_t)(cut2 - cut1) ? drain(c, got, &ng, STREAM_FRAMES) : 0;
+	checkf("stream: 100 more once they arrive, then waiting (a header cut)", r2 == 100 &&
+	       ft_capture_waiting(c), "read %u", r2);
+	r3 = write(wfd, b + cut2, len - cut2) == (ssize_t)(len - cut2) ? drain(c, got, &ng, STREAM_FRAMES) : 0;
+	checkf("stream: the last 100, not done while the writer holds it open",
+	       r3 == 100 && !ft_capture_done(c), "read %u", r3);
+	close(wfd);
+	drain(c, got, &ng, STREAM_FRAMES);
+	ft_capture_stats(c, &st);
+	check("stream: done once the writer closes it, no error, no reason",
+	      ft_capture_done(c) && !ft_capture_waiting(c) && st.frames == STREAM_FRAMES &&
+	      st.errors == 0 && ft_capture_end_reason(c)[0] == '\0');
+	check("stream: the file's frames, bytes and times", ng == nw && nw == STREAM_FRAMES &&
+	      memcmp(got, want, sizeof(want)) == 0);
+	ft_capture_close(c);
+
+	/* Cut inside record 151. */
+	rfd = pipe_with(b, rec[150] + 40, &wfd);
+	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, MAX_FRAME, why, sizeof(why));
+	if (c != NULL) {
+		close(wfd);
+		ng = 0;
+		r1 = drain(c, got, &ng, STREAM_FRAMES);
+		ft_capture_stats(c, &st);
+		checkf("stream cut inside record 151: 150 frames, done, 1 error, the reason",
+		       r1 == 150 && ft_capture_done(c) && st.errors == 1 &&
+		       strcmp(ft_capture_end_reason(c), "cut inside record 151") == 0,
+		       "read %u, errors %" PRIu64 ", '%s'", r1, st.errors, ft_capture_end_reason(c));
+		ft_capture_close(c);
+	} else {
+		check("stream cut: opened", false);
+	}
+
+	/* A reader whose mbufs hold 1000 bytes: record 2 (403 bytes) fits,
+	 * record 3 (792) fits, record 4 (1181) does not. */
+	rfd = pipe_with(b, len, &wfd);
+	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, 1000, why, sizeof(why));
+	if (c != NULL) {
+		ng = 0;
+		r1 = drain(c, got, &ng, STREAM_FRAMES);
+		ft_capture_stats(c, &st);
+		checkf("stream with a record too long: 3 frames, done, 1 error, the reason",
+		       r1 == 3 && ft_capture_done(c) && st.errors == 1 &&
+		       strncmp(ft_capture_end_reason(c), "record 4: 1181 captured bytes", 29) == 0,
+		       "read %u, errors %" PRIu64 ", '%s'", r1, st.errors, ft_capture_end_reason(c));
+		ft_capture_close(c);
+	} else {
+		check("stream too long: opened", false);
+	}
+	if (wfd >= 0)
+		close(wfd);
+
+	/* Not a capture; an empty stream. */
+	rfd = pipe_with((const uint8_t *)"this is not a capture, only text\n", 33, &wfd);
+	if (rfd >= 0)
+		close(wfd);
+	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, MAX_FRAME, why, sizeof(why));
+	checkf("stream of text: refused at open (EINVAL) with why",
+	       c == NULL && errno == EINVAL && strstr(why, "neither pcap nor pcapng") != NULL, "'%s'", why);
+	ft_capture_close(c);
+	rfd = pipe_with(b, 0, &wfd);
+	if (rfd >= 0)
+		close(wfd);
+	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, MAX_FRAME, why, sizeof(why));
+	checkf("empty stream: refused at open, 'empty'", c == NULL && strcmp(why, "empty") == 0, "'%s'", why);
+	ft_capture_close(c);
+	free(b);
+}
+
 static int
 rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 {
@@ -678,6 +883,7 @@ main(void)
 	test_formats();
 	test_pcapng();
 	test_dry_pool_and_cut();
+	test_stream();
 	check("every mbuf back in the pool", rte_mempool_avail_count(pool) == 1023);
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	rte_mempool_free(pool);
