@@ -139,6 +139,7 @@ struct ft_app {
 	 * the EAL starts); capture_packets is unknown (UINT64_MAX) until it
 	 * ends. The port is a placeholder (net_null, never polled). */
 	bool capture_stream;
+	bool pdump_on;                      /* live: dpdk-dumpcap can capture the ports (main.c) */
 	struct ft_capture *capture_stream_cap;
 	int ts_dynfield;                    /* rx timestamp dynfield offset, -1 when none */
 	uint64_t ts_dynflag;

@@ -16,6 +16,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
+#include <rte_pdump.h>
 
 #include "flowtap.h"
 #include "ft_capture.h"
@@ -129,6 +130,32 @@ setup_detectors(struct ft_app *app)
 	return 0;
 }
 
+/*
+ * Live, what a port receives and sends can be captured while flowtap runs,
+ * with DPDK's own tools (dpdk-dumpcap, dpdk-pdump: secondary processes that
+ * ask this one, through the EAL's multi-process channel, to copy each
+ * port's packets to them; rx and tx callbacks do the copying on the
+ * workers, and only while a capture is on). It needs the multi-process
+ * channel and memory the secondary can map: hugepages from a hugetlbfs
+ * mount, not --in-memory or --no-huge. Without them capture is simply not
+ * offered (a warning says why when the EAL has the channel but pdump
+ * cannot start).
+ */
+static int
+setup_pdump(struct ft_app *app)
+{
+	if (app->offline)
+		return 0;
+	if (rte_pdump_init() == 0) {
+		app->pdump_on = true;
+		return 0;
+	}
+	if (rte_errno != ENOTSUP) /* the channel is there: something is wrong */
+		fprintf(stderr, "flowtap: warning: packet capture (dpdk-dumpcap) unavailable: %s\n",
+			rte_strerror(rte_errno));
+	return 0;
+}
+
 static int
 run(struct ft_app *app)
 {
@@ -147,6 +174,8 @@ run(struct ft_app *app)
 	    open_outputs(app) < 0 || register_control(app) < 0)
 		return -1;
 	ft_defrag_ports_ready(app);
+	if (setup_pdump(app) < 0)
+		return -1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	for (i = 0; i < app->n_workers; i++)
@@ -209,6 +238,8 @@ main(int argc, char **argv)
 	ft_sig_set_free(app->sig);
 	if (app->ladder_on)
 		pcap_freecode(&app->ladder_prog);
+	if (app->pdump_on)
+		rte_pdump_uninit();
 	ft_ports_close(app);
 	ft_json_close_output(app->events_out);
 	ft_json_close_output(app->flow_log_out);

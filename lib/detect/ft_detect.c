@@ -136,9 +136,9 @@ rule_step(const uint32_t *dl, unsigned int nd, char *detail, unsigned int len, u
 			lo = off;
 		if (off > hi)
 			hi = off;
+		if (hi - lo > FT_ISN_STEP_TOL)
+			return false; /* at the second step of random ISNs, mostly */
 	}
-	if (hi - lo > FT_ISN_STEP_TOL)
-		return false;
 	if (detail != NULL) {
 		long long smin = (long long)s32(dl[0] + (uint32_t)lo);
 		long long smax = (long long)s32(dl[0] + (uint32_t)hi);
