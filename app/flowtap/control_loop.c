@@ -30,6 +30,11 @@
  * most) means this lcore was kept off its CPU: that time is not counted
  * towards a stall. */
 #define FT_OFFLINE_AWAY_MS 100
+/* Events and flow records reach their files (or stdout) at most this long
+ * after they were drained: someone may be following them (tail -f, a log
+ * shipper), and stdio would hold them until a 4 KiB buffer filled, which a
+ * quiet link may take hours to do, or until exit. */
+#define FT_OUTPUT_FLUSH_MS 200
 
 static void
 write_event(struct ft_app *app, const struct ft_event *ev)
@@ -190,6 +195,16 @@ drain_events(struct ft_app *app)
 	return drained;
 }
 
+static void
+flush_outputs(const struct ft_app *app)
+{
+	if (app->events_out != NULL)
+		fflush(app->events_out);
+	if (app->flow_log_out != NULL)
+		fflush(app->flow_log_out);
+	fflush(stdout); /* '-' outputs and ladder lines */
+}
+
 static bool
 workers_flushed(const struct ft_app *app)
 {
@@ -303,7 +318,8 @@ ft_control_loop(struct ft_app *app)
 	uint64_t last_status = rte_get_tsc_cycles(), status_rx = 0;
 	uint64_t progress_rx = 0, progress_tsc = last_status, last_pass = last_status;
 	uint64_t progress_it[FT_MAX_WORKERS] = { 0 };
-	uint64_t start = last_status;
+	uint64_t start = last_status, last_flush = last_status;
+	bool unflushed = false;
 	/* Live, the control lcore may share a CPU with a worker (or with the
 	 * sender of a benchmark): it naps after each drain unless the rings
 	 * were filling (a quarter of the smallest, which a 1 ms nap leaves far
@@ -327,6 +343,13 @@ ft_control_loop(struct ft_app *app)
 		 * waiting for room (offline) or dropping (live) must not wait for
 		 * the control lcore's nap. */
 		const unsigned int drained = drain_events(app);
+
+		unflushed |= drained != 0;
+		if (unflushed && now - last_flush >= FT_OUTPUT_FLUSH_MS * hz / 1000) {
+			flush_outputs(app);
+			unflushed = false;
+			last_flush = now;
+		}
 
 		if (state == FT_RUN) {
 			bool stop = ft_signal_received != 0;
