@@ -176,8 +176,6 @@ run(struct ft_app *app)
 	ft_defrag_ports_ready(app);
 	if (setup_pdump(app) < 0)
 		return -1;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	for (i = 0; i < app->n_workers; i++)
 		rte_eal_remote_launch(ft_worker_main, app->workers[i], app->workers[i]->lcore);
 	ft_control_loop(app);
@@ -204,6 +202,12 @@ main(int argc, char **argv)
 		if (ft_offline_check_capture(app, app->opt.pcap_path) < 0)
 			return 1;
 	}
+	/* From here a signal stops flowtap cleanly, at start-up too (its
+	 * runtime directory removed, the final counters written): the control
+	 * loop sees it first thing. Not before: opening a FIFO and reading a
+	 * stream's header wait for its writer, and Ctrl-C must end that. */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	/* Before the EAL: a bad rule stops start-up at once, and the offline
 	 * EAL's memory is sized with the signature pools. */
 	if (ft_track_sig_setup(app) < 0) {

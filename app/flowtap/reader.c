@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
@@ -47,6 +48,13 @@
 #define FT_FEED_RING 8192
 /* Bursts read per pass, so the rings the workers fill are drained between. */
 #define FT_FEED_BURSTS_PER_PASS 8
+/* A stream's long frame waits for the mbufs of its chain while its worker
+ * has frames to work through (their mbufs come back as it does). With the
+ * feed empty, what still holds the pool (fragments the defragmenter keeps
+ * until capture time moves on, which only new frames do) may never give
+ * it back: after this long the frame is dropped and counted (rx_nombuf), as
+ * the pcap PMD drops a frame it has no mbufs for. */
+#define FT_FEED_NOMBUF_MS 100
 
 static struct ft_feed {
 	struct ft_rxq_ref q;                   /* the queue read */
@@ -57,6 +65,7 @@ static struct ft_feed {
 	/* Copied after each read, for the port's counters: read by telemetry
 	 * threads (relaxed), valid after the reader is closed. */
 	struct ft_capture_stats cstats;
+	uint64_t starved_since;                /* TSC since a long frame waits for mbufs, or 0 */
 	uint16_t n_held, first;                /* a read burst not yet taken by the feed */
 	struct rte_mbuf *held[FT_MAX_BURST];
 } feeds[FT_MAX_RXQ_PER_WORKER * FT_MAX_WORKERS];
@@ -165,6 +174,27 @@ note_capture_stats(struct ft_feed *f)
 	__atomic_store_n(&f->cstats.frames, cs.frames, __ATOMIC_RELAXED);
 	__atomic_store_n(&f->cstats.bytes, cs.bytes, __ATOMIC_RELAXED);
 	__atomic_store_n(&f->cstats.errors, cs.errors, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->cstats.nombuf, cs.nombuf, __ATOMIC_RELAXED);
+}
+
+/* A stream's long frame waiting for mbufs: dropped once they have not come
+ * back for FT_FEED_NOMBUF_MS with the worker's feed empty. */
+static void
+mbufs_wanted(const struct ft_app *app, struct ft_feed *f)
+{
+	const uint64_t now = rte_get_tsc_cycles();
+
+	if (!ft_capture_wants_mbufs(f->cap) || rte_ring_count(f->w->feed) != 0) {
+		f->starved_since = 0;
+		return;
+	}
+	if (f->starved_since == 0) {
+		f->starved_since = now;
+	} else if (now - f->starved_since > FT_FEED_NOMBUF_MS * app->tsc_hz / 1000) {
+		ft_capture_drop_frame(f->cap);
+		note_capture_stats(f);
+		f->starved_since = 0;
+	}
 }
 
 /* lib/capture has read its last frame. A record it could not read (the file
@@ -183,7 +213,7 @@ capture_ended(struct ft_app *app, const struct ft_feed *f)
 			fprintf(stderr, "flowtap: warning: capture '%s' ends early, at %s; %" PRIu64
 				" frames read before it\n", app->opt.pcap_path,
 				ft_capture_end_reason(f->cap), cs->frames);
-		app->capture_packets = cs->frames + cs->errors;
+		app->capture_packets = cs->frames + cs->errors + cs->nombuf;
 		return;
 	}
 	if (cs->errors == 0 || cs->frames + cs->errors >= app->capture_packets)
@@ -232,6 +262,10 @@ ft_reader_poll(struct ft_app *app, bool read_more)
 				if (!f->dry && ft_capture_done(f->cap))
 					capture_ended(app, f);
 				f->dry = ft_capture_done(f->cap);
+				if (f->n_held == 0)
+					mbufs_wanted(app, f);
+				else
+					f->starved_since = 0;
 			} else {
 				f->n_held = rte_eth_rx_burst(f->q.port, f->q.queue, f->held, burst);
 				f->dry = f->n_held == 0;
@@ -257,6 +291,7 @@ ft_reader_port_stats(const struct ft_app *app, unsigned int p, struct rte_eth_st
 		st->ipackets += __atomic_load_n(&cs->frames, __ATOMIC_RELAXED);
 		st->ibytes += __atomic_load_n(&cs->bytes, __ATOMIC_RELAXED);
 		st->ierrors += __atomic_load_n(&cs->errors, __ATOMIC_RELAXED);
+		st->rx_nombuf += __atomic_load_n(&cs->nombuf, __ATOMIC_RELAXED);
 	}
 }
 
@@ -300,7 +335,8 @@ ft_reader_frames_read(const struct ft_app *app)
 	RTE_SET_USED(app);
 	for (i = 0; i < n_feeds_made; i++)
 		n += __atomic_load_n(&feeds[i].cstats.frames, __ATOMIC_RELAXED) +
-		     __atomic_load_n(&feeds[i].cstats.errors, __ATOMIC_RELAXED);
+		     __atomic_load_n(&feeds[i].cstats.errors, __ATOMIC_RELAXED) +
+		     __atomic_load_n(&feeds[i].cstats.nombuf, __ATOMIC_RELAXED);
 	return n;
 }
 

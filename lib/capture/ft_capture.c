@@ -96,12 +96,15 @@ struct ft_capture {
 	bool stream;        /* a pipe (or standard input): read once, as bytes arrive */
 	bool starved;       /* stream: the last refill found no more bytes for now */
 	bool waiting;       /* stream: the last burst stopped at a record not all arrived */
+	bool wants_mbufs;   /* stream: the last burst stopped at a long frame the pool had too
+			     * few mbufs to chain now */
+	uint32_t chain_above; /* stream: frames longer than this (an mbuf's room) are chained */
 	uint8_t *buf;
 	size_t pos, end;    /* unread bytes are buf[pos, end) */
 	char why[96];       /* why the last record or block was refused */
 	char end_why[128];  /* why the capture ended before its end, "" if it did not */
 	/* Written by the reading lcore only, read with relaxed loads. */
-	uint64_t frames, bytes, errors;
+	uint64_t frames, bytes, errors, nombuf;
 };
 
 /* field16(), field32(), field64(): a file's field at p, in host order. */
@@ -211,6 +214,20 @@ static inline bool
 rec_ok(const struct pcap_rec *r, const struct pcap_format *f, uint32_t max_frame)
 {
 	return r->caplen <= f->snaplen && r->caplen <= max_frame;
+}
+
+/* Why a record's captured length is refused. */
+static void
+refuse_caplen(struct ft_capture *c, const struct pcap_rec *r, uint32_t room)
+{
+	if (r->caplen > c->fmt.snaplen)
+		snprintf(c->why, sizeof(c->why), "%u captured bytes, above the snaplen %u", r->caplen,
+			 c->fmt.snaplen);
+	else if (r->caplen > room)
+		snprintf(c->why, sizeof(c->why), "%u captured bytes, above its block's %u", r->caplen, room);
+	else
+		snprintf(c->why, sizeof(c->why), "%u captured bytes, above an mbuf's %u", r->caplen,
+			 c->max_frame);
 }
 
 /* An Interface Description Block's body (@p len bytes at b, after the block
@@ -520,8 +537,7 @@ next_pcap_record(struct ft_capture *c, struct pcap_rec *r)
 		return got;
 	parse_pcap_rec(c->buf + c->pos, c->fmt.swapped, r);
 	if (!rec_ok(r, &c->fmt, c->max_frame)) {
-		snprintf(c->why, sizeof(c->why), "%u captured bytes (snaplen %u, an mbuf holds %u)",
-			 r->caplen, c->fmt.snaplen, c->max_frame);
+		refuse_caplen(c, r, UINT32_MAX);
 		return REC_REFUSED;
 	}
 	/* Read more while the data runs past the buffer. */
@@ -584,9 +600,7 @@ next_pcapng_record(struct ft_capture *c, struct pcap_rec *r)
 				return REC_REFUSED;
 			}
 			if (!rec_ok(r, f, c->max_frame) || r->caplen > room) {
-				snprintf(c->why, sizeof(c->why),
-					 "%u captured bytes (snaplen %u, an mbuf holds %u, the block %u)",
-					 r->caplen, f->snaplen, c->max_frame, room);
+				refuse_caplen(c, r, room);
 				return REC_REFUSED;
 			}
 			return REC_OK;
@@ -695,7 +709,10 @@ ft_capture_open_stream(int fd, uint32_t max_frame, char *why, size_t whylen)
 	struct ft_capture *c;
 
 	why[0] = '\0';
-	c = reader_new(fd, true, max_frame, why, whylen);
+	/* Any length up to the snapshot length: longer than an mbuf, chained. */
+	c = reader_new(fd, true, PCAP_MAX_SNAPLEN, why, whylen);
+	if (c != NULL)
+		c->chain_above = max_frame;
 	if (c == NULL) {
 		snprintf(why, whylen, "%s", strerror(errno));
 		return NULL;
@@ -737,11 +754,55 @@ finish(struct ft_capture *c, enum rec_next next, uint64_t frame)
 		snprintf(c->end_why, sizeof(c->end_why), "read error at record %" PRIu64 ": %s", frame,
 			 strerror(errno));
 		break;
-	default: /* REC_OK: a frame longer than the mbuf (the file changed) */
-		snprintf(c->end_why, sizeof(c->end_why), "record %" PRIu64 ": longer than an mbuf",
-			 frame);
+	default: /* REC_OK: a frame the reader cannot deliver (c->why) */
+		snprintf(c->end_why, sizeof(c->end_why), "record %" PRIu64 ": %s", frame, c->why);
 		break;
 	}
+}
+
+/* Most mbufs one frame is read into. */
+#define CHAIN_MAX_SEGS 256
+
+enum chain_result { CHAIN_OK, CHAIN_NO_MBUFS, CHAIN_REFUSED };
+
+/*
+ * A stream's frame longer than its mbuf, in a chain laid out as DPDK's pcap
+ * PMD lays one out (eth_pcap_rx_jumbo()): the first mbuf filled to its
+ * tailroom, then mbufs without headroom, each filled in turn. A file never
+ * needs this (its scan leaves such files to the PMD); a stream cannot be
+ * given to it. Refused (c->why) when the pool could never hold the chain.
+ */
+static enum chain_result
+read_chained(struct ft_capture *c, struct rte_mempool *mp, struct rte_mbuf *head,
+	     const struct pcap_rec *r)
+{
+	struct rte_mbuf *segs[CHAIN_MAX_SEGS], *m = head;
+	const uint8_t *src = c->buf + c->pos + r->data_off;
+	const uint32_t seg_room = rte_pktmbuf_data_room_size(mp);
+	uint32_t left = r->caplen, take = rte_pktmbuf_tailroom(head);
+	uint32_t n = (left - take + seg_room - 1) / seg_room, i;
+
+	if (n + 1 > CHAIN_MAX_SEGS || n + 1 > mp->size) {
+		snprintf(c->why, sizeof(c->why), "%u captured bytes need %u mbufs (the pool has %u)",
+			 r->caplen, n + 1, mp->size);
+		return CHAIN_REFUSED;
+	}
+	if (rte_pktmbuf_alloc_bulk(mp, segs, n) != 0)
+		return CHAIN_NO_MBUFS;
+	rte_memcpy(rte_pktmbuf_mtod(head, void *), src, take);
+	head->data_len = (uint16_t)take;
+	for (i = 0; i < n; i++) {
+		src += take;
+		left -= take;
+		m->next = segs[i];
+		m = segs[i];
+		m->data_off = 0;
+		take = RTE_MIN(left, (uint32_t)m->buf_len);
+		rte_memcpy(rte_pktmbuf_mtod(m, void *), src, take);
+		m->data_len = (uint16_t)take;
+	}
+	head->nb_segs = (uint16_t)(n + 1);
+	return CHAIN_OK;
 }
 
 uint16_t
@@ -752,6 +813,7 @@ ft_capture_read_burst(struct ft_capture *c, struct rte_mempool *mp, uint16_t por
 	uint16_t i;
 
 	c->waiting = false;
+	c->wants_mbufs = false;
 	if (c->done || n == 0)
 		return 0;
 	if (rte_pktmbuf_alloc_bulk(mp, pkts, n) != 0)
@@ -761,16 +823,34 @@ ft_capture_read_burst(struct ft_capture *c, struct rte_mempool *mp, uint16_t por
 		struct pcap_rec r;
 		enum rec_next next = next_record(c, &r);
 
-		if (unlikely(next != REC_OK || r.caplen > rte_pktmbuf_tailroom(m))) {
+		if (unlikely(next != REC_OK)) {
 			if (next == REC_AGAIN) /* more of a stream later */
 				c->waiting = true;
 			else
 				finish(c, next, c->frames + i + 1);
 			break;
 		}
-		rte_memcpy(rte_pktmbuf_mtod(m, void *), c->buf + c->pos + r.data_off, r.caplen);
+		if (unlikely(r.caplen > rte_pktmbuf_tailroom(m))) {
+			enum chain_result got = CHAIN_REFUSED;
+
+			if (c->chain_above != 0) /* a stream; a file's records fit (its scan) */
+				got = read_chained(c, mp, m, &r);
+			if (got == CHAIN_NO_MBUFS) {
+				c->wants_mbufs = true; /* nothing consumed: again once mbufs are back */
+				break;
+			}
+			if (got == CHAIN_REFUSED) {
+				if (c->chain_above == 0)
+					snprintf(c->why, sizeof(c->why), "%u captured bytes: the file changed",
+						 r.caplen);
+				finish(c, REC_OK, c->frames + i + 1);
+				break;
+			}
+		} else {
+			rte_memcpy(rte_pktmbuf_mtod(m, void *), c->buf + c->pos + r.data_off, r.caplen);
+			m->data_len = (uint16_t)r.caplen;
+		}
 		c->pos += r.size;
-		m->data_len = (uint16_t)r.caplen;
 		m->pkt_len = r.caplen;
 		m->port = port;
 		if (c->ts_field >= 0) {
@@ -805,12 +885,32 @@ ft_capture_end_reason(const struct ft_capture *c)
 	return c->end_why;
 }
 
+bool
+ft_capture_wants_mbufs(const struct ft_capture *c)
+{
+	return c->wants_mbufs;
+}
+
+bool
+ft_capture_drop_frame(struct ft_capture *c)
+{
+	struct pcap_rec r;
+
+	if (c->done || next_record(c, &r) != REC_OK)
+		return false; /* the next read_burst() says what is there */
+	c->pos += r.size;
+	c->wants_mbufs = false;
+	__atomic_store_n(&c->nombuf, c->nombuf + 1, __ATOMIC_RELAXED);
+	return true;
+}
+
 void
 ft_capture_stats(const struct ft_capture *c, struct ft_capture_stats *st)
 {
 	st->frames = __atomic_load_n(&c->frames, __ATOMIC_RELAXED);
 	st->bytes = __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
 	st->errors = __atomic_load_n(&c->errors, __ATOMIC_RELAXED);
+	st->nombuf = __atomic_load_n(&c->nombuf, __ATOMIC_RELAXED);
 }
 
 void

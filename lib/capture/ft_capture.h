@@ -32,8 +32,10 @@
  * PMD, whose libpcap knows every case.
  *
  * A stream (a pipe, a FIFO, standard input) is read once, as its bytes
- * arrive, without a scan: nothing can read it again, so a record this
- * reader cannot take ends it (ft_capture_end_reason() says which and why).
+ * arrive, without a scan: nothing can read it again, so it takes frames
+ * longer than an mbuf too, in chained mbufs laid out as the PMD lays them
+ * out, and a record it cannot take ends it (ft_capture_end_reason() says
+ * which and why).
  *
  * Not thread-safe: one reader per capture, used by one lcore; the counters
  * may be read from another thread (relaxed loads).
@@ -92,8 +94,11 @@ struct ft_capture *ft_capture_open(const char *path, uint32_t max_frame, int ts_
  * it; after that no call waits: ft_capture_read_burst() returns the frames
  * whose records have arrived whole (poll() before each read(), so the
  * descriptor's flags are not changed) and ft_capture_waiting() says when it
- * stopped for want of bytes. A record it cannot take (see above) ends the
- * capture there, counted in errors.
+ * stopped for want of bytes. A frame longer than @p max_frame (an mbuf's
+ * room) comes in a chain of mbufs; when the pool has too few for it now,
+ * the burst stops there (ft_capture_wants_mbufs()) and the frame waits, or
+ * is dropped with ft_capture_drop_frame(). A record it cannot take (see
+ * above) ends the capture there, counted in errors.
  *
  * @param fd     the stream, taken over (closed by ft_capture_close(), or
  *               here on failure)
@@ -133,15 +138,29 @@ bool ft_capture_done(const struct ft_capture *c);
  * record that has not all arrived yet. */
 bool ft_capture_waiting(const struct ft_capture *c);
 
+/** True when the last ft_capture_read_burst() of a stream stopped at a
+ * frame whose chain the pool had too few mbufs for (nothing consumed). */
+bool ft_capture_wants_mbufs(const struct ft_capture *c);
+
+/**
+ * Drop a stream's next frame, counted in nombuf, as the pcap PMD drops a
+ * frame it has no mbufs for: for a frame that waits for mbufs that will not
+ * come back (ft_capture_wants_mbufs()).
+ * @return true when a frame was dropped
+ */
+bool ft_capture_drop_frame(struct ft_capture *c);
+
 /** Why the capture ended before its end ("record N: ...", "cut inside record
  * N"), or "" when it did not. */
 const char *ft_capture_end_reason(const struct ft_capture *c);
 
-/** Counters, as a port's: frames and bytes delivered, records given up. */
+/** Counters, as a port's: frames and bytes delivered, records given up,
+ * frames dropped for want of mbufs (ft_capture_drop_frame()). */
 struct ft_capture_stats {
 	uint64_t frames;
 	uint64_t bytes;
 	uint64_t errors;
+	uint64_t nombuf;
 };
 
 /** Read the counters (safe from another thread). */

@@ -55,21 +55,30 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* libpcap agrees with every frame the reader delivers. */
+/* The longest frame a stream gives (libpcap's largest snapshot length):
+ * longer than an mbuf, in chained mbufs. */
+#define STREAM_FRAME_MAX 262144
+
+/* libpcap agrees with every frame the reader delivers (a file's in one
+ * mbuf each, a stream's long ones chained). */
 static void
 same_as_libpcap(pcap_t *p, struct rte_mbuf **pkts, uint16_t n)
 {
+	static uint8_t flat[STREAM_FRAME_MAX];
 	uint16_t i;
 
 	for (i = 0; i < n; i++) {
 		struct pcap_pkthdr *h;
 		const u_char *d;
+		const void *got;
 		uint64_t us;
 
 		REQUIRE(pcap_next_ex(p, &h, &d) == 1);
 		us = (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec;
-		REQUIRE(pkts[i]->pkt_len == h->caplen && pkts[i]->data_len == h->caplen);
-		REQUIRE(memcmp(rte_pktmbuf_mtod(pkts[i], void *), d, h->caplen) == 0);
+		REQUIRE(pkts[i]->pkt_len == h->caplen);
+		REQUIRE(pkts[i]->nb_segs > 1 || pkts[i]->data_len == h->caplen);
+		got = rte_pktmbuf_read(pkts[i], 0, h->caplen, flat);
+		REQUIRE(got != NULL && memcmp(got, d, h->caplen) == 0);
 		REQUIRE(*RTE_MBUF_DYNFIELD(pkts[i], ts_off, uint64_t *) == us);
 	}
 }
@@ -110,12 +119,15 @@ header_bytes(const uint8_t *data, size_t size)
 	return len > 28 ? len : 28;
 }
 
-/* The input as a stream: what the file gave, and the same end. Inputs up to
- * a pipe's default size only (written before they are read, by this one
+/* The input as a stream: what a scan that takes frames of any length gives
+ * (a stream chains those longer than an mbuf), and the same end. Inputs up
+ * to a pipe's default size only (written before they are read, by this one
  * thread). */
 static void
-as_stream(const uint8_t *data, size_t size, const struct ft_capture_info *info, bool opened)
+as_stream(const uint8_t *data, size_t size, bool opened)
 {
+	struct ft_capture_info all;
+	struct ft_capture_info *info = &all;
 	char errbuf[PCAP_ERRBUF_SIZE], why[128];
 	struct ft_capture_stats st;
 	struct ft_capture *c;
@@ -126,6 +138,7 @@ as_stream(const uint8_t *data, size_t size, const struct ft_capture_info *info, 
 
 	if (size > 65536)
 		return;
+	REQUIRE(ft_capture_scan(path, STREAM_FRAME_MAX, &all) == 0);
 	REQUIRE(pipe(fds) == 0);
 	REQUIRE(split == 0 || write(fds[1], data, split) == (ssize_t)split);
 	if (split < header_bytes(data, size)) { /* open() waits for the header */
@@ -189,7 +202,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	c = ft_capture_open(path, FUZZ_FRAME_MAX, ts_off, ts_flag);
 	REQUIRE(c != NULL || !info.readable);
-	as_stream(data, size, &info, c != NULL);
+	as_stream(data, size, c != NULL);
 	while (c != NULL && (n = ft_capture_read_burst(c, pool, 0, pkts, 32)) != 0) {
 		frames += n;
 		if (p != NULL)

@@ -9,21 +9,27 @@ lib/capture; the port is a placeholder (net_null).
   mixed.pcap as pcapng, with 1 and 3 workers.
 - A FIFO written slowly (cut mid-record, with a pause longer than the 5 s
   stall rule of a file) is analysed whole: a slow writer is not a stall.
-- A stream cut inside a record, or with a record it cannot take (a frame
-  longer than an mbuf, a second pcapng section), ends there: exit 0, one
-  warning naming the record, every frame before it analysed, the refused
-  record counted in lost_before_rx.
+- Frames longer than an mbuf (3000, 9014 and 60000 bytes) come in chained
+  mbufs, as the pcap PMD gives them from the file: the same records and
+  counters, captured bytes included.
+- A stream cut inside a record, or with a record it cannot take (one above
+  the snaplen, a second pcapng section), ends there: exit 0, one warning
+  naming the record, every frame before it analysed, the refused record
+  counted in lost_before_rx.
 - SIGINT while the writer still holds the stream open: exit 0, what was
   read analysed, capture.complete false.
 - Errors, one stderr line each and exit != 0: an empty stream, garbage, a
   link type other than Ethernet, --reader worker.
 """
 
+import array
+import fcntl
 import os
 import signal
 import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 
@@ -62,12 +68,24 @@ class StreamRun:
             except BrokenPipeError:
                 pass
 
+    def unread(self):
+        """Bytes written to flowtap's standard input it has not read yet."""
+        buf = array.array("i", [0])
+        if self.wfd is None:
+            return 0
+        try:
+            fcntl.ioctl(self.wfd, termios.FIONREAD, buf)
+        except OSError:
+            return 0
+        return buf[0]
+
     def start(self):
         # A pipe of our own as standard input (communicate() would close
         # a subprocess.PIPE at once).
         rfd, wfd = os.pipe() if self.path is None else (subprocess.DEVNULL, None)
         self.proc = subprocess.Popen(self.args, stdin=rfd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      start_new_session=True)
+        self.wfd = wfd
         if wfd is not None:
             os.close(rfd)
         f = os.fdopen(wfd, "wb") if wfd is not None else open(self.path, "wb")
@@ -79,7 +97,10 @@ class StreamRun:
         try:
             if sigint_after_written:
                 self.written.wait(timeout)
-                time.sleep(1.0)  # what was written is read and analysed
+                deadline = time.monotonic() + timeout
+                while self.unread() and time.monotonic() < deadline and self.proc.poll() is None:
+                    time.sleep(0.05)
+                time.sleep(1.0)  # what was read is analysed
                 self.proc.send_signal(signal.SIGINT)
             out, err = self.proc.communicate(timeout=timeout)
         finally:
@@ -204,6 +225,36 @@ def same_frames(tmp):
     same_as_file("a pipe as /dev/fd/N", base, run, st, log, base[0]["capture"]["packets"])
 
 
+def long_frames(tmp):
+    """Frames longer than an mbuf (jumbo, and a 60000-byte GRO-sized one): the
+    file goes to the pcap PMD, which chains them; the stream is chained by
+    lib/capture the same way: the same records and counters."""
+    c.section("frames longer than an mbuf")
+    blob = read(ftlib.data("mixed.pcap"))
+    offs = pcap_records(blob)
+    parts = [blob[:offs[30]]]
+    for i, size in enumerate((3000, 9014, 60000)):
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, size - 14, i, 0, 64, 6, 0, bytes([10, 9, 0, 1]),
+                         bytes([10, 9, 0, 2]))
+        tcp = struct.pack("!HHIIBBHHH", 41000, 80, 1000 + i * 70000, 1, 0x50, 0x18, 65535, 0, 0)
+        frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + tcp
+        frame += bytes((j * 7) & 0xff for j in range(size - len(frame)))
+        parts.append(struct.pack("<IIII", 1767225600, 30000 + i, size, size) + frame)
+    parts.append(blob[offs[30]:])
+    data = b"".join(parts)
+    path = os.path.join(tmp, "long.pcap")
+    with open(path, "wb") as f:
+        f.write(data)
+    base = analyse_file(tmp, "f-long", path)
+    st, log, out = outputs(tmp, "long")
+    run = stream(["--pcap", "-"] + out, data)
+    s = same_as_file("stdin, frames of 3000, 9014 and 60000 bytes", base, run, st, log,
+                     base[0]["capture"]["packets"])
+    if s is not None:
+        c.eq("long frames: the same captured bytes as the pcap PMD's",
+             s["packets"]["rx_bytes"], base[0]["packets"]["rx_bytes"])
+
+
 def slow_fifo(tmp):
     c.section("a FIFO written slowly")
     path = ftlib.data("mixed.pcap")
@@ -232,12 +283,12 @@ def ends_early(tmp):
     st, log, out = outputs(tmp, "cut")
     run = stream(["--pcap", "-"] + out, blob[:offs[50] + 20])
     check_early("cut inside record 51", run, st, 50, "cut inside record 51")
-    # a 3000-byte frame at record 21: longer than an mbuf's data room (2048)
-    frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + bytes(45) + b"x" * (3000 - 59)
+    # a record above the file header's snaplen (65535) at record 21
+    frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + bytes(70000 - 14)
     big = struct.pack("<IIII", 1, 0, len(frame), len(frame)) + frame
     st, log, out = outputs(tmp, "big")
     run = stream(["--pcap", "-"] + out, blob[:offs[20]] + big + blob[offs[20]:])
-    check_early("a frame longer than an mbuf", run, st, 20, "record 21: 3000 captured bytes")
+    check_early("a record above the snaplen", run, st, 20, "record 21: 70000 captured bytes, above the snaplen")
     # pcapng with a second section after 30 packets
     ng = os.path.join(tmp, "early.pcapng")
     if pcapng_of(ftlib.data("mixed.pcap"), ng):
@@ -315,6 +366,7 @@ def main():
     ftlib.require_binary()
     with ftlib.tempdir() as tmp:
         same_frames(tmp)
+        long_frames(tmp)
         slow_fifo(tmp)
         ends_early(tmp)
         interrupted(tmp)

@@ -112,7 +112,12 @@ def capture(mnt, prefix):
         try:
             src = ftlib.data("mixed.pcap")
             st_path, out = os.path.join(tmp, "stats.json"), os.path.join(tmp, "dump.pcapng")
+            # dumpcap maps flowtap's memory at the same addresses: put it
+            # where neither process has anything else (the ASan build's
+            # shadow memory moved it into the shared-library area, which a
+            # secondary process may already use: "Cannot get a virtual area").
             cmd = [ftlib.flowtap_path(), "-l", "0-1", "--huge-dir", mnt, "-m", "320", "--file-prefix", prefix,
+                   "--base-virtaddr=0x200000000000",
                    "--no-pci", "--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1" % src, "--log-level=error",
                    "--", "--mode", "passive", "--set", "flows.max=65536", "--set", "general.status_interval=0",
                    "--stats-json", st_path, "--quiet"]
