@@ -141,19 +141,15 @@ setup_detectors(struct ft_app *app)
  * offered (a warning says why when the EAL has the channel but pdump
  * cannot start).
  */
-static int
+static void
 setup_pdump(struct ft_app *app)
 {
 	if (app->offline)
-		return 0;
-	if (rte_pdump_init() == 0) {
-		app->pdump_on = true;
-		return 0;
-	}
-	if (rte_errno != ENOTSUP) /* the channel is there: something is wrong */
+		return;
+	app->pdump_on = rte_pdump_init() == 0;
+	if (!app->pdump_on && rte_errno != ENOTSUP) /* the channel is there: something is wrong */
 		fprintf(stderr, "flowtap: warning: packet capture (dpdk-dumpcap) unavailable: %s\n",
 			rte_strerror(rte_errno));
-	return 0;
 }
 
 static int
@@ -174,8 +170,7 @@ run(struct ft_app *app)
 	    open_outputs(app) < 0 || register_control(app) < 0)
 		return -1;
 	ft_defrag_ports_ready(app);
-	if (setup_pdump(app) < 0)
-		return -1;
+	setup_pdump(app);
 	for (i = 0; i < app->n_workers; i++)
 		rte_eal_remote_launch(ft_worker_main, app->workers[i], app->workers[i]->lcore);
 	ft_control_loop(app);

@@ -51,8 +51,7 @@ open_stream(struct ft_app *app, const char *path)
 	}
 	if (fd < 0)
 		return ft_fail("cannot open capture '%s': %s", path, strerror(errno));
-	app->capture_stream_cap = ft_capture_open_stream(fd, app->cfg.mbuf_size - RTE_PKTMBUF_HEADROOM,
-							 why, sizeof(why));
+	app->capture_stream_cap = ft_capture_open_stream(fd, why, sizeof(why));
 	if (app->capture_stream_cap == NULL)
 		return ft_fail("cannot read capture '%s': %s%s", path, why,
 			       errno == EINVAL ? " (a stream is read by flowtap's own reader: "

@@ -177,6 +177,16 @@ note_capture_stats(struct ft_feed *f)
 	__atomic_store_n(&f->cstats.nombuf, cs.nombuf, __ATOMIC_RELAXED);
 }
 
+/* Records lib/capture has taken from the capture: delivered, given up, or
+ * dropped for want of mbufs. */
+static uint64_t
+records_taken(const struct ft_capture_stats *cs)
+{
+	return __atomic_load_n(&cs->frames, __ATOMIC_RELAXED) +
+	       __atomic_load_n(&cs->errors, __ATOMIC_RELAXED) +
+	       __atomic_load_n(&cs->nombuf, __ATOMIC_RELAXED);
+}
+
 /* A stream's long frame waiting for mbufs: dropped once they have not come
  * back for FT_FEED_NOMBUF_MS with the worker's feed empty. */
 static void
@@ -213,15 +223,15 @@ capture_ended(struct ft_app *app, const struct ft_feed *f)
 			fprintf(stderr, "flowtap: warning: capture '%s' ends early, at %s; %" PRIu64
 				" frames read before it\n", app->opt.pcap_path,
 				ft_capture_end_reason(f->cap), cs->frames);
-		app->capture_packets = cs->frames + cs->errors + cs->nombuf;
+		app->capture_packets = records_taken(cs);
 		return;
 	}
-	if (cs->errors == 0 || cs->frames + cs->errors >= app->capture_packets)
+	if (cs->errors == 0 || records_taken(cs) >= app->capture_packets)
 		return;
 	fprintf(stderr, "flowtap: warning: capture '%s' changed while read (%s): %" PRIu64
 		" of %" PRIu64 " frames read\n", app->opt.pcap_path, ft_capture_end_reason(f->cap),
 		cs->frames, app->capture_packets);
-	app->capture_packets = cs->frames + cs->errors;
+	app->capture_packets = records_taken(cs);
 }
 
 /* What the feed takes of the held burst. @return frames passed */
@@ -334,9 +344,7 @@ ft_reader_frames_read(const struct ft_app *app)
 
 	RTE_SET_USED(app);
 	for (i = 0; i < n_feeds_made; i++)
-		n += __atomic_load_n(&feeds[i].cstats.frames, __ATOMIC_RELAXED) +
-		     __atomic_load_n(&feeds[i].cstats.errors, __ATOMIC_RELAXED) +
-		     __atomic_load_n(&feeds[i].cstats.nombuf, __ATOMIC_RELAXED);
+		n += records_taken(&feeds[i].cstats);
 	return n;
 }
 

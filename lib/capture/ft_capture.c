@@ -98,7 +98,6 @@ struct ft_capture {
 	bool waiting;       /* stream: the last burst stopped at a record not all arrived */
 	bool wants_mbufs;   /* stream: the last burst stopped at a long frame the pool had too
 			     * few mbufs to chain now */
-	uint32_t chain_above; /* stream: frames longer than this (an mbuf's room) are chained */
 	uint8_t *buf;
 	size_t pos, end;    /* unread bytes are buf[pos, end) */
 	char why[96];       /* why the last record or block was refused */
@@ -704,15 +703,13 @@ ft_capture_open(const char *path, uint32_t max_frame, int ts_field, uint64_t ts_
 }
 
 struct ft_capture *
-ft_capture_open_stream(int fd, uint32_t max_frame, char *why, size_t whylen)
+ft_capture_open_stream(int fd, char *why, size_t whylen)
 {
 	struct ft_capture *c;
 
 	why[0] = '\0';
 	/* Any length up to the snapshot length: longer than an mbuf, chained. */
 	c = reader_new(fd, true, PCAP_MAX_SNAPLEN, why, whylen);
-	if (c != NULL)
-		c->chain_above = max_frame;
 	if (c == NULL) {
 		snprintf(why, whylen, "%s", strerror(errno));
 		return NULL;
@@ -743,9 +740,6 @@ finish(struct ft_capture *c, enum rec_next next, uint64_t frame)
 		return;
 	__atomic_store_n(&c->errors, c->errors + 1, __ATOMIC_RELAXED);
 	switch (next) {
-	case REC_REFUSED:
-		snprintf(c->end_why, sizeof(c->end_why), "record %" PRIu64 ": %s", frame, c->why);
-		break;
 	case REC_CUT_HEADER:
 	case REC_CUT:
 		snprintf(c->end_why, sizeof(c->end_why), "cut inside record %" PRIu64, frame);
@@ -754,7 +748,7 @@ finish(struct ft_capture *c, enum rec_next next, uint64_t frame)
 		snprintf(c->end_why, sizeof(c->end_why), "read error at record %" PRIu64 ": %s", frame,
 			 strerror(errno));
 		break;
-	default: /* REC_OK: a frame the reader cannot deliver (c->why) */
+	default: /* REC_REFUSED, or REC_OK with a frame it cannot deliver: c->why */
 		snprintf(c->end_why, sizeof(c->end_why), "record %" PRIu64 ": %s", frame, c->why);
 		break;
 	}
@@ -833,14 +827,14 @@ ft_capture_read_burst(struct ft_capture *c, struct rte_mempool *mp, uint16_t por
 		if (unlikely(r.caplen > rte_pktmbuf_tailroom(m))) {
 			enum chain_result got = CHAIN_REFUSED;
 
-			if (c->chain_above != 0) /* a stream; a file's records fit (its scan) */
+			if (c->stream) /* a file's records fit (its scan) */
 				got = read_chained(c, mp, m, &r);
 			if (got == CHAIN_NO_MBUFS) {
 				c->wants_mbufs = true; /* nothing consumed: again once mbufs are back */
 				break;
 			}
 			if (got == CHAIN_REFUSED) {
-				if (c->chain_above == 0)
+				if (!c->stream)
 					snprintf(c->why, sizeof(c->why), "%u captured bytes: the file changed",
 						 r.caplen);
 				finish(c, REC_OK, c->frames + i + 1);

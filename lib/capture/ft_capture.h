@@ -94,8 +94,8 @@ struct ft_capture *ft_capture_open(const char *path, uint32_t max_frame, int ts_
  * it; after that no call waits: ft_capture_read_burst() returns the frames
  * whose records have arrived whole (poll() before each read(), so the
  * descriptor's flags are not changed) and ft_capture_waiting() says when it
- * stopped for want of bytes. A frame longer than @p max_frame (an mbuf's
- * room) comes in a chain of mbufs; when the pool has too few for it now,
+ * stopped for want of bytes. A frame longer than the pool's mbufs hold
+ * comes in a chain of them; when the pool has too few for it now,
  * the burst stops there (ft_capture_wants_mbufs()) and the frame waits, or
  * is dropped with ft_capture_drop_frame(). A record it cannot take (see
  * above) ends the capture there, counted in errors.
@@ -106,7 +106,7 @@ struct ft_capture *ft_capture_open(const char *path, uint32_t max_frame, int ts_
  *               another failure, strerror(errno)
  * @return the reader, or NULL with errno set
  */
-struct ft_capture *ft_capture_open_stream(int fd, uint32_t max_frame, char *why, size_t whylen);
+struct ft_capture *ft_capture_open_stream(int fd, char *why, size_t whylen);
 
 /**
  * Set the rx timestamp dynamic field the frames get their capture times in.

@@ -147,7 +147,7 @@ as_stream(const uint8_t *data, size_t size, bool opened)
 	}
 	if (split == size)
 		close(fds[1]);
-	c = ft_capture_open_stream(fds[0], FUZZ_FRAME_MAX, why, sizeof(why));
+	c = ft_capture_open_stream(fds[0], why, sizeof(why));
 	/* Refused at open exactly when the file was (its header). */
 	REQUIRE((c != NULL) == opened);
 	if (c == NULL) {

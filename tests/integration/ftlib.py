@@ -205,6 +205,12 @@ def pcap_totals(path):
     return len(recs), sum(r[2] for r in recs), sum(r[3] for r in recs)
 
 
+def capture_frames(path):
+    """The frames of a pcap or pcapng file, as bytes (scapy's reader)."""
+    from scapy.utils import RawPcapReader
+    return [bytes(d) for d, _ in RawPcapReader(path)]
+
+
 def tshark_frames(path):
     """Frames tshark counts in path, or None when tshark is not installed."""
     exe = shutil.which("tshark")

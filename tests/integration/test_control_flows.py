@@ -72,10 +72,9 @@ def build_capture(out):
     from scapy.layers.inet import IP, TCP
     from scapy.layers.inet6 import IPv6
     from scapy.layers.l2 import Ether
-    from scapy.utils import RawPcapReader
 
-    smtp = [bytes(d) for d, _ in RawPcapReader(ftlib.data("smtp.pcap"))]
-    qi = [bytes(d) for d, _ in RawPcapReader(ftlib.data("corpus/zk_quantum-insert.pcap"))]
+    smtp = ftlib.capture_frames(ftlib.data("smtp.pcap"))
+    qi = ftlib.capture_frames(ftlib.data("corpus/zk_quantum-insert.pcap"))
     copy = []
     for raw in smtp[:5]:
         e = Ether(raw)

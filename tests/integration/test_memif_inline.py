@@ -81,11 +81,6 @@ class TestPmd:
             self.p.wait()
 
 
-def frames(path):
-    from scapy.utils import RawPcapReader
-    return [bytes(d) for d, _ in RawPcapReader(path)]
-
-
 def run_case(t, workers, cap, expect):
     tmp = tempfile.mkdtemp(prefix="ft-memif-")
     sock = os.path.join(tmp, "memif.sock")
@@ -94,7 +89,7 @@ def run_case(t, workers, cap, expect):
     tp_prefix = f"ft-memif-tp-{os.getpid()}-{workers}"
     ft_prefix = f"ft-memif-ft-{os.getpid()}-{workers}"
     tag = f"[{workers} worker{'s' if workers > 1 else ''}]"
-    n_in = len(frames(cap))
+    n_in = len(ftlib.capture_frames(cap))
     tp = ft = None
     try:
         # testpmd: port 0 replays the capture once and records what returns;
@@ -153,8 +148,8 @@ def run_case(t, workers, cap, expect):
         t.check(f"{tag} flowtap exits 0 on SIGINT", ft.returncode == 0, err[-2000:])
         tp.quit()
         tp = None
-        returned = frames(back)
-        sent = frames(cap)
+        returned = ftlib.capture_frames(back)
+        sent = ftlib.capture_frames(cap)
         if workers == 1:
             diff = [i for i in range(min(len(sent), len(returned))) if sent[i] != returned[i]]
             t.check(f"{tag} returned frames identical and in order", returned == sent,

@@ -53,17 +53,6 @@ def reserve_hugepages():
     return False
 
 
-def frames_of(path):
-    """The frames of a capture file (pcap or pcapng), as bytes."""
-    script = ("import sys\nfrom scapy.utils import PcapReader\n"
-              "for p in PcapReader(sys.argv[1]):\n    sys.stdout.write(bytes(p).hex() + '\\n')\n")
-    r = subprocess.run([sys.executable, "-c", script, path], capture_output=True, text=True, timeout=120)
-    if r.returncode != 0:
-        c.check("scapy reads %s" % os.path.basename(path), False, r.stderr[-400:])
-        return []
-    return [bytes.fromhex(x) for x in r.stdout.split()]
-
-
 def in_order(got, src):
     """Whether got is a run of src's frames in order, wrapping round."""
     n = len(src)
@@ -132,7 +121,7 @@ def capture(mnt, prefix):
             r = subprocess.run([shutil.which("dpdk-dumpcap"), "--file-prefix=%s" % prefix, "-i", "net_pcap0",
                                 "-c", str(CAPTURED), "-w", out, "-q"], capture_output=True, text=True, timeout=120)
             c.eq("dpdk-dumpcap exit status", r.returncode, 0, (r.stdout + r.stderr)[-600:])
-            got, want = frames_of(out) if os.path.isfile(out) else [], frames_of(src)
+            got, want = ftlib.capture_frames(out) if os.path.isfile(out) else [], ftlib.capture_frames(src)
             # dumpcap writes whole bursts: it stops within a burst (32) past -c
             c.check("dpdk-dumpcap captured %d packets (up to a burst more)" % CAPTURED,
                     CAPTURED <= len(got) < CAPTURED + 32, "got %d" % len(got))

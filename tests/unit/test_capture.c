@@ -787,7 +787,7 @@ test_stream_long_frames(const uint8_t *b, size_t len, const struct frame_sum *wa
 	rfd = pipe_with(b, len, &wfd);
 	if (rfd >= 0)
 		close(wfd);
-	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, 512, why, sizeof(why));
+	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, why, sizeof(why));
 	if (c != NULL) {
 		ft_capture_set_timestamp(c, ts_off, ts_flag);
 		chained = chains_bad = 0;
@@ -810,7 +810,7 @@ test_stream_long_frames(const uint8_t *b, size_t len, const struct frame_sum *wa
 	rfd = pipe_with(b, len, &wfd);
 	if (rfd >= 0)
 		close(wfd);
-	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, 512, why, sizeof(why));
+	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, why, sizeof(why));
 	if (c != NULL && rte_pktmbuf_alloc_bulk(p8, held, 6) == 0) {
 		for (i = 0; i < 3; i++)
 			reads += ft_capture_read_burst(c, p8, 0, one, 1) == 1 ? (rte_pktmbuf_free(one[0]), 1) : 0;
@@ -844,7 +844,7 @@ test_stream_long_frames(const uint8_t *b, size_t len, const struct frame_sum *wa
 	}
 	if (rfd >= 0)
 		close(wfd);
-	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, 512, why, sizeof(why));
+	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, why, sizeof(why));
 	if (c != NULL) {
 		r1 = 0;
 		while (ft_capture_read_burst(c, p8, 0, one, 1) == 1) {
@@ -901,7 +901,7 @@ test_stream(void)
 	cut1 = rec[100] + 10;
 	cut2 = rec[200] + 7; /* inside record 201's header */
 	rfd = pipe_with(b, cut1, &wfd);
-	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, MAX_FRAME, why, sizeof(why));
+	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, why, sizeof(why));
 	if (c == NULL) {
 		checkf("stream: opened", false, "%s", rfd < 0 ? "no pipe" : why);
 		free(b);
@@ -932,7 +932,7 @@ test_stream(void)
 
 	/* Cut inside record 151. */
 	rfd = pipe_with(b, rec[150] + 40, &wfd);
-	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, MAX_FRAME, why, sizeof(why));
+	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, why, sizeof(why));
 	if (c != NULL) {
 		close(wfd);
 		ng = 0;
@@ -955,14 +955,14 @@ test_stream(void)
 	rfd = pipe_with((const uint8_t *)"this is not a capture, only text\n", 33, &wfd);
 	if (rfd >= 0)
 		close(wfd);
-	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, MAX_FRAME, why, sizeof(why));
+	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, why, sizeof(why));
 	checkf("stream of text: refused at open (EINVAL) with why",
 	       c == NULL && errno == EINVAL && strstr(why, "neither pcap nor pcapng") != NULL, "'%s'", why);
 	ft_capture_close(c);
 	rfd = pipe_with(b, 0, &wfd);
 	if (rfd >= 0)
 		close(wfd);
-	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, MAX_FRAME, why, sizeof(why));
+	c = rfd < 0 ? NULL : ft_capture_open_stream(rfd, why, sizeof(why));
 	checkf("empty stream: refused at open, 'empty'", c == NULL && strcmp(why, "empty") == 0, "'%s'", why);
 	ft_capture_close(c);
 	free(b);
