@@ -70,6 +70,7 @@ struct ft_worker {
 	struct ft_flow_table *flows;            /* this worker's flows */
 	struct ft_tcp_segcache *segs;           /* recent segments (retransmission check) */
 	struct ft_sig_worker *sig;              /* payload signatures, NULL without rules */
+	uint8_t *payload_buf;                   /* a chained frame's payload, made contiguous (track.c) */
 	struct ft_defrag *defrag;               /* datagrams in reassembly (fragments this worker owns) */
 	struct rte_mbuf **reasm_q;              /* reassembled datagrams waiting for room in the */
 	uint16_t *reasm_q_to;                   /*   ring to their flow's owner, in order (worker.c) */

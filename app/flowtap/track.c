@@ -16,6 +16,7 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_malloc.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_ring_elem.h>
 
@@ -23,6 +24,9 @@
 
 /* Flows aged per worker iteration at most: a burst of expiries waits. */
 #define FT_AGE_BUDGET 256
+
+/* A worker's buffer for a chained frame's payload: ft_pkt.payload_len is 16 bits. */
+#define FT_PAYLOAD_BUF 65536u
 
 uint64_t
 ft_track_flows_per_worker(const struct ft_app *app)
@@ -63,7 +67,8 @@ ft_track_memory_per_worker(const struct ft_app *app)
 	 * Signatures: their pools (Hyperscan's scratch and database are
 	 * malloc'd, outside DPDK memory). */
 	return ft_track_flows_per_worker(app) * (sizeof(struct ft_flow) + 96) +
-	       (uint64_t)app->cfg.segment_cache * 32 + ft_sig_worker_memory(app->sig, &sp);
+	       (uint64_t)app->cfg.segment_cache * 32 + ft_sig_worker_memory(app->sig, &sp) +
+	       FT_PAYLOAD_BUF;
 }
 
 int
@@ -392,6 +397,33 @@ flow_dir(const struct ft_flow *f, unsigned int side)
 	return side == f->orig_side ? FT_TCP_ORIG : FT_TCP_RESP;
 }
 
+/*
+ * Where a segment's payload is. A frame longer than one mbuf (a jumbo frame
+ * from a port with scattered rx or from a capture, a host capture's 64 KiB
+ * GRO frame, a reassembled datagram behind long L2 headers) comes in chained
+ * mbufs: its payload is copied into the worker's buffer so that the
+ * retransmission check and the signatures see all of its bytes, as they do a
+ * one-mbuf frame's (they saw the first mbuf's, and called the rest a gap).
+ * Rare, so a copy rather than teaching both consumers about chains.
+ */
+static inline void
+payload_of(struct ft_worker *w, const struct rte_mbuf *m, const struct ft_pkt *p,
+	   struct ft_tcp_payload *pl)
+{
+	uint32_t n;
+
+	pl->data = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->payload_off);
+	if (likely(m->nb_segs == 1)) {
+		pl->caplen = m->data_len > p->payload_off ? m->data_len - p->payload_off : 0;
+		return;
+	}
+	n = m->pkt_len > p->payload_off ? m->pkt_len - p->payload_off : 0;
+	n = RTE_MIN(n, (uint32_t)p->payload_len); /* at most 65535: the buffer's size */
+	pl->caplen = n;
+	if (n != 0)
+		pl->data = rte_pktmbuf_read(m, p->payload_off, n, w->payload_buf);
+}
+
 static void
 track_tcp(struct ft_worker *w, struct ft_flow *f, unsigned int side, const struct ft_pkt *p,
 	  const struct rte_mbuf *m, uint64_t now)
@@ -401,8 +433,7 @@ track_tcp(struct ft_worker *w, struct ft_flow *f, unsigned int side, const struc
 	unsigned int dir = flow_dir(f, side);
 	unsigned int i;
 
-	pl.data = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->payload_off);
-	pl.caplen = m->data_len > p->payload_off ? m->data_len - p->payload_off : 0;
+	payload_of(w, m, p, &pl);
 	ft_tcp_track(&f->tcp, dir, p, &pl, w->segs, f->conn_id, &r);
 	if (unlikely(r.verdict == FT_TCP_REUSE)) {
 		/* Port reuse: the old connection's record is written now and a
@@ -593,6 +624,10 @@ ft_track_create(struct ft_app *app, struct ft_worker *w)
 		return ft_fail("cannot allocate a flow table of %u flows on node %d: %s "
 			       "(lower [flows] max, or give more memory)",
 			       prm.max_flows, w->socket, rte_strerror(rte_errno));
+	w->payload_buf = rte_malloc_socket("ft_payload", FT_PAYLOAD_BUF, 0, w->socket);
+	if (w->payload_buf == NULL)
+		return ft_fail("cannot allocate a worker's %u-byte payload buffer on node %d",
+			       FT_PAYLOAD_BUF, w->socket);
 	w->segs = ft_tcp_segcache_create(app->cfg.segment_cache, w->socket);
 	if (w->segs == NULL)
 		return ft_fail("cannot allocate a segment cache of %u slots: %s",
@@ -619,6 +654,8 @@ ft_track_free(struct ft_worker *w)
 	ft_flow_table_free(w->flows);
 	ft_tcp_segcache_free(w->segs);
 	ft_sig_worker_free(w->sig);
+	rte_free(w->payload_buf);
+	w->payload_buf = NULL;
 	w->flows = NULL;
 	w->segs = NULL;
 	w->sig = NULL;

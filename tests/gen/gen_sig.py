@@ -20,6 +20,8 @@ Scenarios:
                   found when the streams close at exit (gap given up)
   repeat          VRFY twice from the client, once in the server's HELP text:
                   one event by default, two with every_match
+  jumbo           frames longer than an mbuf (chained): VRFY across two of a
+                  9000-byte frame's mbufs, EXPN near the end of a 60000-byte one
   sessions        several connections: SMTP submission (587), FTP (USER root,
                   SITE EXEC), HTTP traversal (80, URL-encoded), cmd.exe over
                   IPv6 (8080) and Telnet (23), an unnamed port (22) carrying VRFY
@@ -242,6 +244,26 @@ def repeat():
     return sc
 
 
+def jumbo():
+    sc = Scenario("jumbo")
+    c = sc.conn(CLI, SRV, 1042, 25)
+    c.t.ep["s"]["win"] = 65535  # room for the 60000-byte segment
+    c.open()
+    c.send("s", "PA", BANNER, what="banner")
+    # 9000 bytes: "VRFY root" across the 2nd and 3rd mbufs of 2048 bytes (the
+    # frame's bytes 4096 on; 54 of headers before the payload).
+    body = b"x" * (4096 - 54 - 4) + b"VRFY root\r\n"
+    f = c.send("c", "PA", body + b"y" * (9000 - len(body)), what="9000-byte frame")
+    c.expect("c", 1001, f, 1001)
+    c.send("s", "PA", b"252 2.5.2 Cannot VRFY user\r\n", what="reply")
+    # A host capture's GRO frame: EXPN near its end.
+    body = b"z" * 59000 + b"EXPN staff\r\n"
+    f = c.send("c", "PA", body + b"z" * (60000 - len(body)), what="60000-byte frame")
+    c.expect("c", 1002, f, 1001 + 9000)
+    c.close()
+    return sc
+
+
 def sessions():
     sc = Scenario("sessions")
     # SMTP submission: VRFY and EXPN, and a DEBUG line.
@@ -304,6 +326,7 @@ SCENARIOS = [
     lambda: in_segment(2525, "unnamed_port"),
     gap,
     repeat,
+    jumbo,
     sessions,
 ]
 

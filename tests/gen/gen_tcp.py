@@ -1313,7 +1313,8 @@ LONGER_REXMIT = ("Zeek's code counts a retransmission only when the segment does
 def sc_retransmit_different_data():
     """A segment re-sent at the same seq with other bytes: 1: same length;
     2: the first copy is shorter (10 bytes), the second longer (20) and its
-    first 10 bytes differ."""
+    first 10 bytes differ; 3: a jumbo frame of 8000 payload bytes (chained
+    mbufs) whose byte 6000 differs."""
     sc = Scenario("retransmit_different_data", sc_retransmit_different_data.__doc__)
     c = sc.conn(CLI, SRV, 40034, 80, 65000000, 66000000)
     handshake(c)
@@ -1334,6 +1335,19 @@ def sc_retransmit_different_data():
     close_client_first(d)
     d.end("fin", history="ShADaFf", conn_state="SF", bytes=(20, 0), alt={"history": "ShADTaFf"},
           why=LONGER_REXMIT)
+    # A jumbo frame (longer than an mbuf: it arrives in chained mbufs) re-sent
+    # with one byte changed far past its first mbuf: the check compares the
+    # whole segment, not the part in the first mbuf.
+    e = sc.conn(CLI, SRV, 40036, 80, 69000000, 70000000)
+    handshake(e)
+    seq = e.nxt("c")
+    body = text("JUMBO", 8000)
+    e.pkt("c", "PA", body, states="ES ES")
+    e.pkt("c", "PA", body[:6000] + b"#" + body[6001:], seq=seq, states="ES ES",
+          ev={"retransmit_different_data": None}, what="8000 bytes re-sent, byte 6000 differs")
+    e.pkt("s", "A", states="ES ES")
+    close_client_first(e)
+    e.end("fin", history="ShADTaFf", conn_state="SF", bytes=(8000, 0))
     return sc
 
 

@@ -12,6 +12,9 @@ default rules config/signatures.rules, and the canonical tests/data/smtp.pcap.
     signatures.* counters and by_rule exactly, anomalies.signature_match,
     accounting_ok, and the flow records of the matched connections listing
     signature_match; with signatures.every_match = yes every match;
+  - frames longer than an mbuf (jumbo): a match across two chained mbufs and
+    one near the end of a 60000-byte frame, from the file (the pcap PMD
+    chains them) and from standard input (lib/capture chains them);
   - smtp.pcap gives VRFY (seq 1005) and EXPN (seq 1016);
   - the rules come from --signatures, [signatures] rules in a config file or
     --set, and --signatures overrides the file; no rules and an empty rules
@@ -45,13 +48,19 @@ def scenario_names():
     return sorted(f[:-5] for f in os.listdir(SIG_DIR) if f.endswith(".pcap"))
 
 
-def run(tmp, pcap, extra, tag):
-    """flowtap --pcap with outputs in tmp; returns (Run, stats, events, records)."""
+def run(tmp, pcap, extra, tag, stream=False):
+    """flowtap --pcap with outputs in tmp (stream: the capture on standard
+    input, --pcap -); returns (Run, stats, events, records)."""
     out = os.path.join(tmp, tag)
     os.makedirs(out, exist_ok=True)
     s, e, f = (os.path.join(out, n) for n in ("stats.json", "events.json", "flows.json"))
-    r = ftlib.run_flowtap(["--pcap", pcap, "--stats-json", s, "--events", e, "--flow-log", f,
-                           "--quiet"] + extra)
+    args = ["--pcap", "-" if stream else pcap, "--stats-json", s, "--events", e, "--flow-log", f,
+            "--quiet"] + extra
+    if stream:
+        with open(pcap, "rb") as src:
+            r = ftlib.run_flowtap(args, stdin=src)
+    else:
+        r = ftlib.run_flowtap(args)
     stats = ftlib.load_json(s) if r.rc == 0 and os.path.exists(s) else {}
     events = [json.loads(x) for x in open(e)] if r.rc == 0 and os.path.exists(e) else []
     recs = [json.loads(x) for x in open(f)] if r.rc == 0 and os.path.exists(f) else []
@@ -81,10 +90,13 @@ def scenario(tmp, name):
     truth = ftlib.load_json(os.path.join(SIG_DIR, name + ".json"))
     pcap = os.path.join(SIG_DIR, name + ".pcap")
     want = truth["signatures"]
-    for workers in (1, 3):
-        tag = "%s/%dw" % (name, workers)
+    # Frames longer than an mbuf come chained from the pcap PMD (a file) and
+    # from lib/capture (a stream): both are checked.
+    runs = [(w, False) for w in (1, 3)] + ([(1, True)] if name == "jumbo" else [])
+    for workers, stream in runs:
+        tag = "%s/%dw%s" % (name, workers, " stream" if stream else "")
         r, stats, events, recs = run(tmp, pcap, ["--signatures", RULES, "--workers", str(workers)],
-                                     tag.replace("/", "-"))
+                                     tag.replace("/", "-").replace(" ", "-"), stream)
         if not c.eq(tag + ": exit status", r.rc, 0, r.brief()):
             continue
         check_events(tag, events, truth["events"])
