@@ -123,7 +123,9 @@ visit(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 	if (type != FTW_F || len < 5 || strcmp(path + len - 5, ".pcap") != 0)
 		return 0;
 	if (ft_capture_scan(path, MAX_FRAME, &info) != 0 || !info.readable) {
-		checkf(fmt("%s: readable", path), false, "%s", info.why);
+		/* Jumbo frames are the PMD's (tests/data/sig/jumbo.pcap). */
+		checkf(fmt("%s: readable, or left to the PMD for its jumbo frames", path),
+		       strstr(info.why, "above an mbuf's") != NULL, "%s", info.why);
 		return 0;
 	}
 	if (compare_with_libpcap(path, path) == (int64_t)info.frames)
