@@ -135,6 +135,11 @@ struct ft_app {
 	 * control lcore reads it so (reader.c); else, and whenever a worker
 	 * reads, the pcap PMD does. */
 	bool capture_native;
+	/* Offline: some of the capture's frames are not Ethernet (Linux
+	 * cooked, raw IP, loopback): only lib/capture makes them Ethernet, so
+	 * the control lcore reads it whatever the CPUs (capture_native is set;
+	 * a file lib/capture cannot read whole is read as a stream). */
+	bool capture_not_ethernet;
 	/* Offline: the capture is a stream (--pcap - or a FIFO), read once by
 	 * lib/capture from capture_stream_cap (opened, its header read, before
 	 * the EAL starts); capture_packets is unknown (UINT64_MAX) until it

@@ -7,7 +7,9 @@
  * walks a pcap's record headers or a pcapng's blocks (a read() per MiB);
  * anything it does not read exactly as the PMD would (another link type,
  * several pcapng sections, a damaged file, jumbo frames) is opened and
- * counted with libpcap, as the PMD will read it.
+ * counted with libpcap, as the PMD will read it. A capture of another link
+ * layer that lib/capture reads (Linux cooked, raw IP, loopback: it makes
+ * their frames Ethernet, which the PMD does not) is read once, as a stream.
  *
  * A stream (standard input as "-", a FIFO, a pipe such as bash's
  * <(zcat f.pcap.gz)) cannot be read twice: lib/capture opens it here, reads
@@ -39,8 +41,8 @@ open_stream(struct ft_app *app, const char *path)
 	int fd;
 
 	if (app->opt.reader == FT_READER_WORKER)
-		return ft_fail("--reader worker: a stream (--pcap - or a FIFO) is read by the control lcore "
-			       "(its worker cannot read it through the pcap PMD)");
+		return ft_fail("--reader worker: '%s' is read by the control lcore (a stream, or a capture "
+			       "that is not Ethernet: a worker cannot read it through the pcap PMD)", path);
 	if (strcmp(path, "-") == 0) {
 		if (isatty(STDIN_FILENO))
 			return ft_fail("--pcap -: standard input is a terminal; pipe a capture into it "
@@ -54,8 +56,9 @@ open_stream(struct ft_app *app, const char *path)
 	app->capture_stream_cap = ft_capture_open_stream(fd, why, sizeof(why));
 	if (app->capture_stream_cap == NULL)
 		return ft_fail("cannot read capture '%s': %s%s", path, why,
-			       errno == EINVAL ? " (a stream is read by flowtap's own reader: "
-						 "save it to a file for libpcap to read it)" : "");
+			       errno == EINVAL && strncmp(why, "link type", 9) != 0 ?
+			       " (a stream is read by flowtap's own reader: save it to a file for "
+			       "libpcap to read it)" : "");
 	app->capture_stream = true;
 	app->capture_native = true;
 	app->capture_packets = UINT64_MAX;
@@ -91,8 +94,22 @@ ft_offline_check_capture(struct ft_app *app, const char *path)
 		return ft_fail("cannot open capture '%s': empty file", path);
 
 	/* When the scan cannot read the file, libpcap says why below. */
-	if (ft_capture_scan(path, app->cfg.mbuf_size - RTE_PKTMBUF_HEADROOM, &info) == 0 &&
-	    info.readable) {
+	rc = ft_capture_scan(path, app->cfg.mbuf_size - RTE_PKTMBUF_HEADROOM, &info);
+	/* The PMD would give a cooked or raw IP frame's link header as it is:
+	 * only lib/capture makes it Ethernet, so it reads such a file whatever
+	 * the CPUs, and when it cannot read it whole (long frames, a second
+	 * section, a damaged record), once, as a stream (long frames chained;
+	 * a record it cannot take ends the capture with a warning). */
+	if (rc == 0 && info.not_ethernet) {
+		if (app->opt.reader == FT_READER_WORKER)
+			return ft_fail("--reader worker: capture '%s' is not Ethernet (link type %u): "
+				       "flowtap's own reader makes its frames Ethernet on the control lcore, "
+				       "the pcap PMD cannot", path, info.linktype);
+		app->capture_not_ethernet = true;
+		if (!info.readable)
+			return open_stream(app, path);
+	}
+	if (rc == 0 && info.readable) {
 		app->capture_native = true;
 		app->capture_packets = info.frames;
 		return 0;
@@ -105,7 +122,8 @@ ft_offline_check_capture(struct ft_app *app, const char *path)
 		const char *name = pcap_datalink_val_to_name(dlt);
 
 		pcap_close(p);
-		return ft_fail("capture '%s' has link type %s (%d); flowtap reads Ethernet captures only",
+		return ft_fail("capture '%s' has link type %s (%d); flowtap reads Ethernet, Linux cooked "
+			       "(SLL, SLL2), raw IP and BSD loopback captures",
 			       path, name != NULL ? name : "unknown", dlt);
 	}
 	while ((rc = pcap_next_ex(p, &hdr, &data)) == 1)

@@ -135,10 +135,11 @@ ft_reader_setup(struct ft_app *app)
 	 * (measured, 2 workers on 2 CPUs: 2.4 Mpps with worker 0 reading, 1.05
 	 * with the control lcore reading). Then worker 0 polls the capture
 	 * itself. --reader forces either way (tests cover both paths on any
-	 * machine). A stream is always read here: its port is a placeholder. */
+	 * machine). A stream is always read here (its port is a placeholder), and
+	 * a capture that is not Ethernet (only lib/capture makes it so). */
 	if (!app->offline || app->opt.reader == FT_READER_WORKER ||
 	    (app->opt.reader == FT_READER_AUTO && !app->capture_stream &&
-	     lcore_cpus() <= app->n_workers))
+	     !app->capture_not_ethernet && lcore_cpus() <= app->n_workers))
 		return 0;
 	for (i = 0; i < app->n_workers; i++) {
 		struct ft_worker *w = app->workers[i];

@@ -38,7 +38,20 @@
 /* libpcap's largest snapshot for Ethernet (max_snaplen_for_dlt()): a file
  * header's snaplen of 0 or above it means this. */
 #define PCAP_MAX_SNAPLEN 262144u
-#define PCAP_LINKTYPE_ETHERNET 1u
+
+/* Link types read (the tcpdump.org LINKTYPE_ values a file carries). */
+#define LINKTYPE_NULL       0u   /* BSD loopback: 4-byte address family, the writer's byte order */
+#define LINKTYPE_ETHERNET   1u
+#define LINKTYPE_RAW        101u /* raw IPv4 or IPv6, by the version nibble */
+#define LINKTYPE_LOOP       108u /* OpenBSD loopback: 4-byte address family, big-endian */
+#define LINKTYPE_LINUX_SLL  113u /* Linux cooked capture v1 (tcpdump -i any, before 4.99) */
+#define LINKTYPE_IPV4       228u
+#define LINKTYPE_IPV6       229u
+#define LINKTYPE_LINUX_SLL2 276u /* Linux cooked capture v2 (tcpdump -i any) */
+
+#define ETH_HDR 14u
+#define ETHERTYPE_IPV4 0x0800u
+#define ETHERTYPE_IPV6 0x86ddu
 
 #define PCAPNG_SHB 0x0a0d0d0au       /* Section Header Block (its type reads the same swapped) */
 #define PCAPNG_IDB 1u                /* Interface Description Block */
@@ -58,11 +71,12 @@
 #define PCAPNG_MAX_IFACES 64u
 
 /* How a pcapng interface's time stamps are read (libpcap's conversion to
- * microseconds, computed the way libpcap computes it). */
+ * microseconds, computed the way libpcap computes it), and its link type. */
 struct ng_iface {
 	uint64_t tsresol;   /* units per second: a power of 10 or of 2 */
 	int64_t tsoffset;   /* seconds added */
 	bool binary;        /* tsresol is a power of 2 */
+	uint16_t linktype;
 };
 
 /* What the file header says (pcapng: the section header and interfaces). */
@@ -71,18 +85,26 @@ struct pcap_format {
 	bool swapped;
 	bool nsec;          /* classic: nanosecond fractions */
 	uint32_t snaplen;   /* as libpcap takes it: at most PCAP_MAX_SNAPLEN */
-	uint32_t linktype;
+	uint32_t linktype;  /* classic: the file's; pcapng: the first interface's */
+	bool not_ethernet;  /* some interface's link type is not Ethernet */
 	uint32_t n_ifaces;  /* pcapng: interfaces described so far */
 	struct ng_iface ifaces[PCAPNG_MAX_IFACES];
 };
 
-/* One record (pcapng: packet block), in host order. */
+/* One record (pcapng: packet block), in host order. The frame delivered
+ * is eth_len bytes of an Ethernet header made for it (none for an Ethernet
+ * record) then the record's bytes from net_off: frame_len in all. */
 struct pcap_rec {
 	uint64_t t;         /* classic: seconds << 32 | fraction; pcapng: the block's time stamp */
 	uint32_t iface;     /* pcapng: the interface it was captured on */
-	uint32_t caplen;
-	uint32_t data_off;  /* where the frame starts in the record */
+	uint32_t caplen;    /* captured bytes in the record */
+	uint32_t data_off;  /* where the captured bytes start in the record */
 	uint32_t size;      /* bytes of the whole record */
+	uint32_t linktype;
+	uint32_t net_off;   /* where the bytes delivered after eth[] start in the record */
+	uint32_t frame_len; /* bytes delivered: eth_len + caplen - the link header */
+	uint8_t eth_len;    /* 0, or ETH_HDR (a cut link header: fewer, see rec_frame()) */
+	uint8_t eth[ETH_HDR];
 };
 
 struct ft_capture {
@@ -126,6 +148,148 @@ adjust_snaplen(uint32_t snaplen)
 	return snaplen == 0 || snaplen > PCAP_MAX_SNAPLEN ? PCAP_MAX_SNAPLEN : snaplen;
 }
 
+/*
+ * Link types other than Ethernet are delivered as Ethernet frames, so that
+ * the decoder and everything after it (and the port's byte counts) see one
+ * kind of frame: the link header is replaced by a 14-byte Ethernet header
+ * whose EtherType says what follows (the cooked header's protocol, the
+ * loopback header's address family, the raw packet's IP version) and whose
+ * source address is the cooked header's link address when it is a MAC
+ * (zeros otherwise). A host's capture (tcpdump -i any, a tunnel, loopback)
+ * is then analysed as a tap's would be. libpcap, and so the pcap PMD,
+ * delivers the link header as it is, which flowtap's decoder cannot read:
+ * such a file is never left to the PMD (flowtap reads it as a stream when
+ * this reader's scan refuses it).
+ */
+
+/* Bytes of a link type's header, or -1 for a link type not read. */
+static int
+link_hdr_len(uint32_t linktype)
+{
+	switch (linktype) {
+	case LINKTYPE_ETHERNET:
+	case LINKTYPE_RAW:
+	case LINKTYPE_IPV4:
+	case LINKTYPE_IPV6:
+		return 0;
+	case LINKTYPE_NULL:
+	case LINKTYPE_LOOP:
+		return 4;
+	case LINKTYPE_LINUX_SLL:
+		return 16;
+	case LINKTYPE_LINUX_SLL2:
+		return 20;
+	default:
+		return -1;
+	}
+}
+
+/* Why a link type is not read. */
+static void
+refuse_linktype(uint32_t linktype, char *why, size_t whylen)
+{
+	snprintf(why, whylen, "link type %u (reads Ethernet, Linux cooked v1 and v2, raw IP and "
+		 "BSD loopback)", linktype);
+}
+
+/* The EtherType for a BSD address family (AF_INET, and AF_INET6 as Linux,
+ * NetBSD/OpenBSD, FreeBSD and macOS number it: Wireshark's list). */
+static uint16_t
+af_ethertype(uint32_t af)
+{
+	switch (af) {
+	case 2:
+		return ETHERTYPE_IPV4;
+	case 10: case 24: case 28: case 30:
+		return ETHERTYPE_IPV6;
+	default:
+		return 0; /* not IP: the decoder counts it as such */
+	}
+}
+
+/* Where a record's frame is and how long (@p r's caplen, data_off and
+ * linktype set); its Ethernet header is made by rec_eth() once the record's
+ * bytes are at hand. A record cut inside its link header is delivered as an
+ * Ethernet header one byte short (at most caplen bytes), which the decoder
+ * counts as truncated. */
+static inline void
+rec_frame(struct pcap_rec *r)
+{
+	uint32_t lh;
+
+	if (likely(r->linktype == LINKTYPE_ETHERNET)) {
+		r->eth_len = 0;
+		r->net_off = r->data_off;
+		r->frame_len = r->caplen;
+		return;
+	}
+	lh = (uint32_t)link_hdr_len(r->linktype);
+	if (r->caplen < lh) {
+		r->eth_len = (uint8_t)RTE_MIN(r->caplen, ETH_HDR - 1);
+		r->net_off = r->data_off + r->caplen;
+		r->frame_len = r->eth_len;
+	} else {
+		r->eth_len = ETH_HDR;
+		r->net_off = r->data_off + lh;
+		r->frame_len = ETH_HDR + r->caplen - lh;
+	}
+}
+
+/* Make a non-Ethernet record's Ethernet header from its link header (@p rec:
+ * the whole record). */
+static void
+rec_eth(struct pcap_rec *r, const uint8_t *rec, bool swapped)
+{
+	const uint8_t *l = rec + r->data_off, *net = rec + r->net_off;
+	const uint32_t net_len = r->frame_len - r->eth_len;
+	uint16_t type = 0;
+	uint32_t af;
+
+	memset(r->eth, 0, sizeof(r->eth));
+	if (r->eth_len < ETH_HDR)
+		return; /* cut inside its link header */
+	switch (r->linktype) {
+	case LINKTYPE_RAW:
+		if (net_len != 0)
+			type = net[0] >> 4 == 4 ? ETHERTYPE_IPV4 :
+			       net[0] >> 4 == 6 ? ETHERTYPE_IPV6 : 0;
+		break;
+	case LINKTYPE_IPV4:
+		type = ETHERTYPE_IPV4;
+		break;
+	case LINKTYPE_IPV6:
+		type = ETHERTYPE_IPV6;
+		break;
+	case LINKTYPE_NULL:
+		/* The capturing host's byte order, normally the file's. */
+		af = field32(l, swapped);
+		if (af > 0xffff)
+			af = rte_bswap32(af);
+		type = af_ethertype(af);
+		break;
+	case LINKTYPE_LOOP:
+		type = af_ethertype(rte_be_to_cpu_32(*(const unaligned_uint32_t *)l));
+		break;
+	case LINKTYPE_LINUX_SLL:
+		/* packet type, ARPHRD type, address length, 8 address bytes, protocol */
+		type = (uint16_t)(l[14] << 8 | l[15]);
+		if (l[4] == 0 && l[5] == 6)
+			memcpy(r->eth + 6, l + 6, 6);
+		break;
+	case LINKTYPE_LINUX_SLL2:
+		/* protocol, reserved, interface, ARPHRD type, packet type,
+		 * address length, 8 address bytes */
+		type = (uint16_t)(l[0] << 8 | l[1]);
+		if (l[11] == 6)
+			memcpy(r->eth + 6, l + 12, 6);
+		break;
+	default:
+		break;
+	}
+	r->eth[12] = (uint8_t)(type >> 8);
+	r->eth[13] = (uint8_t)type;
+}
+
 /* A classic pcap file header (24 bytes at h). @return true when this reader
  * takes the format. */
 static bool
@@ -150,13 +314,14 @@ parse_pcap_header(const uint8_t *h, struct pcap_format *f, char *why, size_t why
 		return false;
 	}
 	f->snaplen = adjust_snaplen(field32(h + 16, f->swapped));
-	/* Exactly Ethernet: the upper bits (FCS length, reserved) are left
-	 * to libpcap. */
+	/* Exactly a link type read: the upper bits (FCS length, reserved)
+	 * are left to libpcap. */
 	f->linktype = field32(h + 20, f->swapped);
-	if (f->linktype != PCAP_LINKTYPE_ETHERNET) {
-		snprintf(why, whylen, "link type %u (reads Ethernet)", f->linktype);
+	if (link_hdr_len(f->linktype) < 0) {
+		refuse_linktype(f->linktype, why, whylen);
 		return false;
 	}
+	f->not_ethernet = f->linktype != LINKTYPE_ETHERNET;
 	return true;
 }
 
@@ -198,21 +363,23 @@ parse_pcapng_header(const uint8_t *h, size_t avail, struct pcap_format *f, char 
 
 /* A classic record header at h. */
 static inline void
-parse_pcap_rec(const uint8_t *h, bool swapped, struct pcap_rec *r)
+parse_pcap_rec(const uint8_t *h, const struct pcap_format *f, struct pcap_rec *r)
 {
-	r->t = (uint64_t)field32(h, swapped) << 32 | field32(h + 4, swapped);
-	r->caplen = field32(h + 8, swapped);
+	r->t = (uint64_t)field32(h, f->swapped) << 32 | field32(h + 4, f->swapped);
+	r->caplen = field32(h + 8, f->swapped);
 	r->data_off = PCAP_REC_HDR;
 	r->size = PCAP_REC_HDR + r->caplen;
+	r->linktype = f->linktype;
+	rec_frame(r);
 }
 
 /* A record this reader delivers as libpcap and the pcap PMD would: one that
- * libpcap would neither refuse nor cut to the snapshot length, and that fits
- * one mbuf. */
+ * libpcap would neither refuse nor cut to the snapshot length, and whose
+ * frame fits one mbuf. */
 static inline bool
 rec_ok(const struct pcap_rec *r, const struct pcap_format *f, uint32_t max_frame)
 {
-	return r->caplen <= f->snaplen && r->caplen <= max_frame;
+	return r->caplen <= f->snaplen && r->frame_len <= max_frame;
 }
 
 /* Why a record's captured length is refused. */
@@ -225,13 +392,13 @@ refuse_caplen(struct ft_capture *c, const struct pcap_rec *r, uint32_t room)
 	else if (r->caplen > room)
 		snprintf(c->why, sizeof(c->why), "%u captured bytes, above its block's %u", r->caplen, room);
 	else
-		snprintf(c->why, sizeof(c->why), "%u captured bytes, above an mbuf's %u", r->caplen,
-			 c->max_frame);
+		snprintf(c->why, sizeof(c->why), "a frame of %u bytes, above an mbuf's %u",
+			 r->frame_len, c->max_frame);
 }
 
 /* An Interface Description Block's body (@p len bytes at b, after the block
- * header): the interface is added, with libpcap's checks (Ethernet, the
- * first interface's snapshot length, its time options well formed).
+ * header): the interface is added, with libpcap's checks (a link type read,
+ * the first interface's snapshot length, its time options well formed).
  * @return false, with @p why set, when the file is left to libpcap. */
 static bool
 ng_add_iface(struct pcap_format *f, const uint8_t *b, uint32_t len, char *why, size_t whylen)
@@ -248,8 +415,8 @@ ng_add_iface(struct pcap_format *f, const uint8_t *b, uint32_t len, char *why, s
 	}
 	linktype = field16(b, f->swapped);
 	snaplen = adjust_snaplen(field32(b + 4, f->swapped));
-	if (linktype != PCAP_LINKTYPE_ETHERNET) {
-		snprintf(why, whylen, "link type %u (reads Ethernet)", linktype);
+	if (link_hdr_len(linktype) < 0) {
+		refuse_linktype(linktype, why, whylen);
 		return false;
 	}
 	if (f->n_ifaces == 0) {
@@ -267,6 +434,9 @@ ng_add_iface(struct pcap_format *f, const uint8_t *b, uint32_t len, char *why, s
 	i->tsresol = 1000000;
 	i->tsoffset = 0;
 	i->binary = false;
+	i->linktype = linktype;
+	if (linktype != LINKTYPE_ETHERNET)
+		f->not_ethernet = true;
 	while (off < len) {
 		uint16_t code, olen;
 		uint32_t padded;
@@ -534,7 +704,7 @@ next_pcap_record(struct ft_capture *c, struct pcap_rec *r)
 
 	if (got != REC_OK)
 		return got;
-	parse_pcap_rec(c->buf + c->pos, c->fmt.swapped, r);
+	parse_pcap_rec(c->buf + c->pos, &c->fmt, r);
 	if (!rec_ok(r, &c->fmt, c->max_frame)) {
 		refuse_caplen(c, r, UINT32_MAX);
 		return REC_REFUSED;
@@ -598,6 +768,8 @@ next_pcapng_record(struct ft_capture *c, struct pcap_rec *r)
 					 r->iface);
 				return REC_REFUSED;
 			}
+			r->linktype = f->ifaces[r->iface].linktype;
+			rec_frame(r);
 			if (!rec_ok(r, f, c->max_frame) || r->caplen > room) {
 				refuse_caplen(c, r, room);
 				return REC_REFUSED;
@@ -650,11 +822,12 @@ ft_capture_scan(const char *path, uint32_t max_frame, struct ft_capture_info *in
 	while ((next = next_record(c, &r)) == REC_OK) {
 		c->pos += r.size;
 		info->frames++;
-		info->bytes += r.caplen;
-		if (r.caplen > info->max_caplen)
-			info->max_caplen = r.caplen;
+		info->bytes += r.frame_len;
+		if (r.frame_len > info->max_caplen)
+			info->max_caplen = r.frame_len;
 	}
 	info->linktype = c->fmt.linktype;
+	info->not_ethernet = c->fmt.not_ethernet;
 	switch (next) {
 	case REC_END:
 		info->readable = true;
@@ -759,6 +932,22 @@ finish(struct ft_capture *c, enum rec_next next, uint64_t frame)
 
 enum chain_result { CHAIN_OK, CHAIN_NO_MBUFS, CHAIN_REFUSED };
 
+/* Copy a record's frame (its made Ethernet header, then its bytes) to
+ * @p dst, @p len bytes from frame offset @p off. */
+static inline void
+copy_frame(uint8_t *dst, const struct pcap_rec *r, const uint8_t *rec, uint32_t off, uint32_t len)
+{
+	if (off < r->eth_len) {
+		uint32_t n = RTE_MIN(len, (uint32_t)r->eth_len - off);
+
+		memcpy(dst, r->eth + off, n);
+		dst += n;
+		off += n;
+		len -= n;
+	}
+	rte_memcpy(dst, rec + r->net_off + (off - r->eth_len), len);
+}
+
 /*
  * A stream's frame longer than its mbuf, in a chain laid out as DPDK's pcap
  * PMD lays one out (eth_pcap_rx_jumbo()): the first mbuf filled to its
@@ -771,28 +960,27 @@ read_chained(struct ft_capture *c, struct rte_mempool *mp, struct rte_mbuf *head
 	     const struct pcap_rec *r)
 {
 	struct rte_mbuf *segs[CHAIN_MAX_SEGS], *m = head;
-	const uint8_t *src = c->buf + c->pos + r->data_off;
+	const uint8_t *rec = c->buf + c->pos;
 	const uint32_t seg_room = rte_pktmbuf_data_room_size(mp);
-	uint32_t left = r->caplen, take = rte_pktmbuf_tailroom(head);
-	uint32_t n = (left - take + seg_room - 1) / seg_room, i;
+	uint32_t off = 0, take = rte_pktmbuf_tailroom(head);
+	uint32_t n = (r->frame_len - take + seg_room - 1) / seg_room, i;
 
 	if (n + 1 > CHAIN_MAX_SEGS || n + 1 > mp->size) {
-		snprintf(c->why, sizeof(c->why), "%u captured bytes need %u mbufs (the pool has %u)",
-			 r->caplen, n + 1, mp->size);
+		snprintf(c->why, sizeof(c->why), "a frame of %u bytes needs %u mbufs (the pool has %u)",
+			 r->frame_len, n + 1, mp->size);
 		return CHAIN_REFUSED;
 	}
 	if (rte_pktmbuf_alloc_bulk(mp, segs, n) != 0)
 		return CHAIN_NO_MBUFS;
-	rte_memcpy(rte_pktmbuf_mtod(head, void *), src, take);
+	copy_frame(rte_pktmbuf_mtod(head, uint8_t *), r, rec, 0, take);
 	head->data_len = (uint16_t)take;
 	for (i = 0; i < n; i++) {
-		src += take;
-		left -= take;
+		off += take;
 		m->next = segs[i];
 		m = segs[i];
 		m->data_off = 0;
-		take = RTE_MIN(left, (uint32_t)m->buf_len);
-		rte_memcpy(rte_pktmbuf_mtod(m, void *), src, take);
+		take = RTE_MIN(r->frame_len - off, (uint32_t)m->buf_len);
+		copy_frame(rte_pktmbuf_mtod(m, uint8_t *), r, rec, off, take);
 		m->data_len = (uint16_t)take;
 	}
 	head->nb_segs = (uint16_t)(n + 1);
@@ -824,7 +1012,9 @@ ft_capture_read_burst(struct ft_capture *c, struct rte_mempool *mp, uint16_t por
 				finish(c, next, c->frames + i + 1);
 			break;
 		}
-		if (unlikely(r.caplen > rte_pktmbuf_tailroom(m))) {
+		if (unlikely(r.eth_len != 0))
+			rec_eth(&r, c->buf + c->pos, c->fmt.swapped);
+		if (unlikely(r.frame_len > rte_pktmbuf_tailroom(m))) {
 			enum chain_result got = CHAIN_REFUSED;
 
 			if (c->stream) /* a file's records fit (its scan) */
@@ -841,18 +1031,18 @@ ft_capture_read_burst(struct ft_capture *c, struct rte_mempool *mp, uint16_t por
 				break;
 			}
 		} else {
-			rte_memcpy(rte_pktmbuf_mtod(m, void *), c->buf + c->pos + r.data_off, r.caplen);
-			m->data_len = (uint16_t)r.caplen;
+			copy_frame(rte_pktmbuf_mtod(m, uint8_t *), &r, c->buf + c->pos, 0, r.frame_len);
+			m->data_len = (uint16_t)r.frame_len;
 		}
 		c->pos += r.size;
-		m->pkt_len = r.caplen;
+		m->pkt_len = r.frame_len;
 		m->port = port;
 		if (c->ts_field >= 0) {
 			*RTE_MBUF_DYNFIELD(m, c->ts_field, rte_mbuf_timestamp_t *) =
 				rec_us(&c->fmt, &r);
 			m->ol_flags |= c->ts_flag;
 		}
-		bytes += r.caplen;
+		bytes += r.frame_len;
 	}
 	if (i < n)
 		rte_pktmbuf_free_bulk(pkts + i, n - i);

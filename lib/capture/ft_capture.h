@@ -12,24 +12,32 @@
  * DPDK 22.11's pcap PMD delivers them: the captured bytes in one segment,
  * pkt_len and data_len the captured length, the port, and the capture time
  * in microseconds in the rx timestamp dynamic field (a nanosecond capture is
- * truncated to microseconds, as libpcap does for the PMD).
+ * truncated to microseconds, as libpcap does for the PMD). Captures of other
+ * link layers (Linux cooked v1 and v2, as tcpdump -i any writes them; raw
+ * IPv4/IPv6; BSD loopback) are delivered as Ethernet frames: the link header
+ * replaced by a 14-byte Ethernet header with the EtherType it names (and
+ * the cooked header's MAC as source), so the frame is 14 bytes longer than
+ * the record for raw IP, 10 for loopback, 2 shorter for cooked v1, 6 for v2.
  *
  * Why not only the pcap PMD: it reads through libpcap, two fread() calls and
  * a copy per frame, measured at 107 ns per frame on the offline benchmark's
  * capture (bench-rxloop), and the lcore that reads the capture was the
  * slower stage of offline analysis (about 70% of its time in libpcap and
  * read()). This reader fills a 1 MiB buffer per read() and copies each frame
- * once. It takes what it can read exactly as the PMD would and nothing else:
- * Ethernet, every record whole and no longer than an mbuf's data room, in
+ * once. It takes what it can read exactly as the PMD would (other link
+ * types as above) and nothing else: the link types above, every record
+ * whole and its frame no longer than an mbuf's data room, in
  *   - classic pcap 2.4 (microsecond or nanosecond, either byte order);
  *   - pcapng 1.0 or 1.2 (what Wireshark and dumpcap write), either byte
  *     order: one section, Enhanced Packet Blocks, interfaces of any time
  *     resolution and offset (converted as libpcap converts them) and one
  *     snapshot length; other blocks (statistics, name resolution, secrets,
  *     custom) are checked and skipped, as libpcap skips them.
- * For anything else (other link types, several pcapng sections, Simple
- * Packet Blocks, a damaged or cut file, jumbo frames) the caller keeps the
- * PMD, whose libpcap knows every case.
+ * For anything else (several pcapng sections, Simple Packet Blocks, a
+ * damaged or cut file, jumbo frames) the caller keeps the PMD, whose libpcap
+ * knows every case, for an Ethernet capture (the PMD would deliver other
+ * link headers as they are: such a capture is read as a stream instead);
+ * other link types are refused.
  *
  * A stream (a pipe, a FIFO, standard input) is read once, as its bytes
  * arrive, without a scan: nothing can read it again, so it takes frames
@@ -59,7 +67,10 @@ struct ft_capture_info {
 	uint64_t frames;       /**< whole records (all of them when readable) */
 	uint64_t bytes;        /**< captured bytes of those records */
 	uint32_t max_caplen;   /**< longest captured length seen */
-	uint32_t linktype;     /**< the link type (pcapng: the first interface's), 0 unknown */
+	uint32_t linktype;     /**< the link type (pcapng: the first interface's), 0 unknown
+				    (or BSD loopback) */
+	bool not_ethernet;     /**< some frames are not Ethernet: delivered as Ethernet by this
+				    reader, but the PMD would give their link headers as they are */
 	bool readable;         /**< ft_capture_open() takes the file */
 	char why[128];         /**< when not readable: why, one line */
 };

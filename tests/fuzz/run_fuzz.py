@@ -82,6 +82,24 @@ def pcapng_of(recs, k):
     return out[:MAX_LEN["capture"]]
 
 
+def linked_of(recs, k):
+    """The frames as a classic pcap of another link type, varied by k: Linux
+    cooked v2 (the Ethernet header's MAC and type in its header), cooked v1,
+    raw IP (what follows the Ethernet header) or BSD loopback."""
+    lt = (276, 113, 101, 0)[k % 4]
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, lt)
+    for sec, frac, _incl, _orig, data in recs:
+        mac, etype, net = data[6:12], data[12:14], data[14:]
+        hdr = (etype + struct.pack("!HIHBB", 0, 1, 1, 0, 6) + mac + b"\0\0" if lt == 276 else
+               struct.pack("!HHH", 0, 1, 6) + mac + b"\0\0" + etype if lt == 113 else
+               b"" if lt == 101 else struct.pack("<I", 2 if etype == b"\x08\x00" else 10))
+        rec = hdr + net
+        out += struct.pack("<IIII", sec, frac, len(rec), len(rec)) + rec
+        if len(out) > MAX_LEN["capture"]:
+            break
+    return out[:MAX_LEN["capture"]]
+
+
 def write_seeds(name, where):
     seen = set()
 
@@ -102,6 +120,7 @@ def write_seeds(name, where):
             recs = frames_of(path)
             if recs:
                 put(pcapng_of(recs, len(seen)))
+                put(linked_of(recs, len(seen)))
             continue
         recs = frames_of(path)
         if name == "decode":

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Captures flowtap must refuse (or handle) at set-up, written to a directory.
 
-  raw.pcap              link type DLT_RAW (101): IPv4 packets, no Ethernet
-  sll.pcap              link type LINUX_SLL (113): Linux cooked capture
+  wifi.pcap             link type IEEE802_11 (105): 802.11 frames (flowtap reads Ethernet,
+                        Linux cooked, raw IP and loopback captures)
+  ppp.pcap              link type PPP (9)
   empty.pcap            0 bytes
   garbage.pcap          4 KiB of seeded random bytes (no pcap magic)
   text.pcap             a line of text
@@ -44,11 +45,13 @@ def build(outdir):
         out[name] = p
         return p
 
-    ftgen.write_pcap(path("raw.pcap"), [_ip4_udp(i) for i in range(3)], linktype=ftgen.LINKTYPE_RAW)
-    # SLL: packet type, ARPHRD_ETHER, address length, 8 address bytes, protocol
-    sll = [struct.pack("!HHH8sH", 0, 1, 6, bytes.fromhex("00005e0053010000"), 0x0800) + _ip4_udp(i)
-           for i in range(3)]
-    ftgen.write_pcap(path("sll.pcap"), sll, linktype=ftgen.LINKTYPE_LINUX_SLL)
+    # 802.11 data frames: frame control, duration, three addresses, sequence, LLC/SNAP
+    wifi = [bytes.fromhex("0801000000005e00530200005e00530100005e0053020000aaaa030000000800") +
+            _ip4_udp(i) for i in range(3)]
+    ftgen.write_pcap(path("wifi.pcap"), wifi, linktype=105)
+    # PPP in HDLC-like framing: address, control, protocol (IPv4)
+    ftgen.write_pcap(path("ppp.pcap"), [b"\xff\x03\x00\x21" + _ip4_udp(i) for i in range(3)],
+                     linktype=9)
     open(path("empty.pcap"), "wb").close()
     rng = random.Random(7)
     junk = bytearray(rng.getrandbits(8) for _ in range(4096))

@@ -5,7 +5,7 @@ line on stderr, starting "flowtap: " and naming the file or key at fault, and
 no run (failed or successful) leaves /var/run/dpdk/flowtap-<pid> behind.
 
 Cases: missing capture, a directory, 0-byte file, garbage, text, a cut pcap
-header, link types DLT_RAW and Linux SLL, --config missing, config files
+header, link types IEEE 802.11 and PPP, --config missing, config files
 with an unknown key / unknown section / bad value, --set with a bad value,
 an unknown key, no '=', --workers 0 / 9 / abc, --mode with a bad value, an
 unknown option, --pcap without a value. Then a good run (exit 0, nothing
@@ -49,7 +49,7 @@ def main():
         one_error("directory as capture", ["--pcap", tmp], [tmp])
         for n, what in (("empty.pcap", "0-byte file"), ("garbage.pcap", "garbage file"),
                         ("text.pcap", "text file"), ("short_header.pcap", "pcap header cut at 12 bytes"),
-                        ("raw.pcap", "link type DLT_RAW"), ("sll.pcap", "link type Linux SLL")):
+                        ("wifi.pcap", "link type IEEE 802.11"), ("ppp.pcap", "link type PPP")):
             one_error(what, ["--pcap", bad[n]], [bad[n]])
         if os.geteuid() != 0:
             unreadable = os.path.join(tmp, "unreadable.pcap")

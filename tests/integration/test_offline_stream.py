@@ -19,7 +19,7 @@ lib/capture; the port is a placeholder (net_null).
 - SIGINT while the writer still holds the stream open: exit 0, what was
   read analysed, capture.complete false.
 - Errors, one stderr line each and exit != 0: an empty stream, garbage, a
-  link type other than Ethernet, --reader worker.
+  link type flowtap does not read (802.11), --reader worker.
 """
 
 import array
@@ -342,7 +342,7 @@ def errors(tmp):
     bad = ftlib.gen("gen_bad_captures").build(os.path.join(tmp, "bad"))
     cases = (("empty stream", b"", ["'-'", "empty"]),
              ("garbage", read(bad["garbage.pcap"]), ["'-'", "neither pcap nor pcapng"]),
-             ("link type DLT_RAW", read(bad["raw.pcap"]), ["'-'", "link type"]),
+             ("link type IEEE 802.11", read(bad["wifi.pcap"]), ["'-'", "link type 105"]),
              ("cut file header", read(bad["short_header.pcap"]), ["'-'", "shorter than a pcap file header"]))
     for tag, data, names in cases:
         run = stream(["--pcap", "-"], data)

@@ -13,7 +13,11 @@
  * records): the frames the file gives, none before its record is whole,
  * waiting while a record is incomplete; a stream cut inside a record, or
  * with a record too long, ends there with one error and its reason; a
- * stream that is not a capture is refused at open.
+ * stream that is not a capture is refused at open. Other link types (Linux
+ * cooked v1 and v2, raw IP, IPv4, IPv6, BSD and OpenBSD loopback; pcapng
+ * with an interface of each): each frame is the Ethernet header made for it
+ * (EtherType, the cooked header's MAC) then the record's bytes after the
+ * link header, from a file and from a stream.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -413,10 +417,10 @@ test_formats(void)
 		p = gen_open(&g, "v22", false, 0xa1b2c3d4u, 2, 65535, 1);
 		fclose(g.f);
 		expect_not_readable("version 2.2", p, "version", true);
-		p = gen_open(&g, "linux_sll", false, 0xa1b2c3d4u, 4, 65535, 113);
+		p = gen_open(&g, "ieee802_11", false, 0xa1b2c3d4u, 4, 65535, 105);
 		gen_frames(&g, 3, false);
 		fclose(g.f);
-		expect_not_readable("link type 113", p, "link type 113", true);
+		expect_not_readable("link type 105", p, "link type 105", true);
 		p = gen_open(&g, "cut", false, 0xa1b2c3d4u, 4, 65535, 1);
 		gen_frames(&g, 3, false);
 		put32(&g, 1);
@@ -441,7 +445,7 @@ test_formats(void)
 		p = gen_open(&g, "jumbo", false, 0xa1b2c3d4u, 4, 65535, 1);
 		gen_frame(&g, 1, 2, MAX_FRAME + 1, 1);
 		fclose(g.f);
-		expect_not_readable("above an mbuf", p, "record 1: 2049 captured bytes", false);
+		expect_not_readable("above an mbuf", p, "record 1: a frame of 2049 bytes", false);
 		check("above an mbuf: the reader stops there, one error", read_count(p) == 0);
 		snprintf(p, PATH_MAX, "%s/short.pcap", tmpdir);
 		g.f = fopen(p, "wb");
@@ -534,10 +538,10 @@ test_pcapng(void)
 		{ "packet on an undescribed interface", "record 3: a packet on undescribed interface 1",
 		  1, 0, { 0 } },
 		{ "above the snaplen", "record 3: 101 captured bytes", 2, 0, { 0 } },
-		{ "above an mbuf", "record 3: 2049 captured bytes", 3, 0, { 0 } },
+		{ "above an mbuf", "record 3: a frame of 2049 bytes", 3, 0, { 0 } },
 		{ "malformed interface option", "record 3: interface 1 has a malformed option", 4, 0,
 		  { 0 } },
-		{ "another link type", "record 3: link type 113", 5, 0, { 0 } },
+		{ "another link type", "record 3: link type 105", 5, 0, { 0 } },
 	};
 	/* An interface block whose if_tsresol has 2 bytes. */
 	static const uint8_t bad_idb[16] = { 1, 0, 0, 0, 100, 0, 0, 0, 9, 0, 2, 0, 6, 6, 0, 0 };
@@ -556,7 +560,7 @@ test_pcapng(void)
 		else if (bad[i].kind == 4)
 			ng_block(&g, 1, bad_idb, sizeof(bad_idb));
 		else if (bad[i].kind == 5)
-			ng_idb(&g, 113, 100, -1, 0);
+			ng_idb(&g, 105, 100, -1, 0);
 		fclose(g.f);
 		expect_not_readable(fmt("pcapng, %s", bad[i].name), p, bad[i].why, false);
 		check(fmt("pcapng, %s: the reader stops there, one error", bad[i].name),
@@ -857,7 +861,7 @@ test_stream_long_frames(const uint8_t *b, size_t len, const struct frame_sum *wa
 		checkf("a frame needing more mbufs than the pool has ends the stream, with why",
 		       r1 == 2 && ft_capture_done(c) && st.errors == 1 &&
 		       strcmp(ft_capture_end_reason(c),
-			      "record 3: 6000 captured bytes need 10 mbufs (the pool has 8)") == 0,
+			      "record 3: a frame of 6000 bytes needs 10 mbufs (the pool has 8)") == 0,
 		       "read %u, '%s'", r1, ft_capture_end_reason(c));
 		ft_capture_close(c);
 	} else {
@@ -970,6 +974,260 @@ test_stream(void)
 	free(b);
 }
 
+/* Link types other than Ethernet ------------------------------------------ */
+
+#define LT_FRAMES 12
+
+/* One record of the link-type file: its link header, then @p net_len
+ * bytes depending on @p seed (the first one @p first), and the Ethernet
+ * frame the reader must make of it (@p want, *want_len bytes). */
+struct lt_rec {
+	uint32_t linktype;     /* pcapng: of the interface it is on */
+	uint8_t hdr[20];
+	uint32_t hdr_len;
+	uint32_t net_len;
+	uint8_t first;
+	uint8_t want_eth[14];  /* the made header (or its first bytes, when cut) */
+	uint32_t want_eth_len;
+};
+
+static void
+lt_net(uint8_t *d, const struct lt_rec *r, unsigned int seed)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->net_len; i++)
+		d[i] = i == 0 ? r->first : (uint8_t)(seed * 13 + i * 5);
+}
+
+/* The records: cooked v1 and v2 (a MAC address or not), raw IP of both
+ * versions and neither, IPv4 and IPv6 link types, loopback headers in
+ * either byte order, a record cut inside its link header. */
+static const struct lt_rec lt_recs[LT_FRAMES] = {
+	/* SLL: outgoing, ARPHRD_ETHER, 6-byte address, IPv4 */
+	{ 113, { 0, 4, 0, 1, 0, 6, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0xee, 0xee, 0x08, 0x00 }, 16,
+	  60, 0x45, { 0, 0, 0, 0, 0, 0, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0x08, 0x00 }, 14 },
+	/* SLL: ARPHRD_IPGRE, a 4-byte address (not a MAC: zeros), IPv6 */
+	{ 113, { 0, 0, 0x03, 0x3a, 0, 4, 10, 0, 0, 1, 0, 0, 0, 0, 0x86, 0xdd }, 16,
+	  80, 0x60, { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x86, 0xdd }, 14 },
+	/* SLL2: IPv4, interface 3, ARPHRD_ETHER, incoming, 6-byte address */
+	{ 276, { 0x08, 0x00, 0, 0, 0, 0, 0, 3, 0, 1, 0, 6, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0, 0 },
+	  20, 1400, 0x45, { 0, 0, 0, 0, 0, 0, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x08, 0x00 }, 14 },
+	/* SLL2: a VLAN tag kept (its bytes follow, as on Ethernet) */
+	{ 276, { 0x81, 0x00, 0, 0, 0, 0, 0, 3, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0 },
+	  20, 64, 0x00, { 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 0x81, 0x00 }, 14 },
+	/* raw IP: IPv4, IPv6, and a first byte of neither (EtherType 0: not IP) */
+	{ 101, { 0 }, 0, 40, 0x45, { [12] = 0x08, [13] = 0x00 }, 14 },
+	{ 101, { 0 }, 0, 48, 0x60, { [12] = 0x86, [13] = 0xdd }, 14 },
+	{ 101, { 0 }, 0, 20, 0x12, { 0 }, 14 },
+	/* LINKTYPE_IPV4, LINKTYPE_IPV6 */
+	{ 228, { 0 }, 0, 28, 0x45, { [12] = 0x08, [13] = 0x00 }, 14 },
+	{ 229, { 0 }, 0, 40, 0x60, { [12] = 0x86, [13] = 0xdd }, 14 },
+	/* BSD loopback: AF_INET in the file's (little-endian) order; AF_INET6
+	 * as macOS numbers it (30) in the other order; OpenBSD's big-endian */
+	{ 0, { 2, 0, 0, 0 }, 4, 40, 0x45, { [12] = 0x08, [13] = 0x00 }, 14 },
+	{ 0, { 0, 0, 0, 30 }, 4, 40, 0x60, { [12] = 0x86, [13] = 0xdd }, 14 },
+	/* SLL cut inside its header (10 of 16 bytes): 10 bytes of a made
+	 * header, which the decoder counts as truncated */
+	{ 113, { 0, 0, 0, 1, 0, 6, 9, 9, 9, 9 }, 10, 0, 0, { 0 }, 10 },
+};
+
+/* Write the records to a classic pcap file of link type @p lt (those of
+ * lt_recs[] that have it) or, with @p lt 0xffff, to a pcapng file with
+ * an interface per link type. @return records written */
+static unsigned int
+lt_write(const char *name, uint32_t lt, bool ng, char **path)
+{
+	static const uint32_t types[] = { 113, 276, 101, 228, 229, 0 };
+	uint8_t rec[2048];
+	unsigned int i, t, n = 0;
+	struct gen g;
+
+	if (ng) {
+		*path = ng_open(&g, name, false, 1, 0);
+		for (t = 0; t < RTE_DIM(types); t++)
+			ng_idb(&g, (uint16_t)types[t], 65535, -1, 0);
+	} else {
+		*path = gen_open(&g, name, false, 0xa1b2c3d4u, 4, 65535, lt);
+	}
+	for (i = 0; i < LT_FRAMES; i++) {
+		const struct lt_rec *r = &lt_recs[i];
+		uint32_t len = r->hdr_len + r->net_len, iface = 0;
+
+		if (!ng && r->linktype != lt)
+			continue;
+		memcpy(rec, r->hdr, r->hdr_len);
+		lt_net(rec + r->hdr_len, r, i);
+		if (ng) {
+			uint32_t padded = (len + 3) & ~3u;
+
+			while (types[iface] != r->linktype)
+				iface++;
+			put32(&g, 6);
+			put32(&g, 32 + padded);
+			put32(&g, iface);
+			put32(&g, 0);
+			put32(&g, 1000 + i);
+			put32(&g, len);
+			put32(&g, len);
+			memset(rec + len, 0, padded - len);
+			fwrite(rec, 1, padded, g.f);
+			put32(&g, 32 + padded);
+		} else {
+			put32(&g, 1700000000u);
+			put32(&g, i);
+			put32(&g, len);
+			put32(&g, len);
+			fwrite(rec, 1, len, g.f);
+		}
+		n++;
+	}
+	fclose(g.f);
+	return n;
+}
+
+/* Is @p m the frame lt_recs[@p i] must give? */
+static bool
+lt_frame_ok(const struct rte_mbuf *m, unsigned int i)
+{
+	const struct lt_rec *r = &lt_recs[i];
+	uint8_t want[2048], got[2048];
+	const uint32_t len = r->want_eth_len + r->net_len;
+
+	memcpy(want, r->want_eth, r->want_eth_len);
+	lt_net(want + r->want_eth_len, r, i);
+	return m->pkt_len == len && len <= sizeof(got) &&
+	       memcmp(rte_pktmbuf_read(m, 0, len, got), want, len) == 0;
+}
+
+/* Read @p path (a file, or through a pipe when @p stream) and check each
+ * frame against lt_recs[] (those of link type @p lt, or all). */
+static void
+lt_check(const char *what, const char *path, uint32_t lt, bool all, bool stream, unsigned int n)
+{
+	struct rte_mbuf *m[32];
+	unsigned int i = 0, got = 0, bad = 0;
+	struct ft_capture *c = NULL;
+	uint16_t k, j;
+
+	if (stream) {
+		char why[128];
+		size_t len = 0;
+		uint8_t *b = slurp(path, &len);
+		int wfd = -1, rfd = b == NULL ? -1 : pipe_with(b, len, &wfd);
+
+		free(b);
+		if (rfd >= 0) {
+			close(wfd);
+			c = ft_capture_open_stream(rfd, why, sizeof(why));
+		}
+	} else {
+		c = ft_capture_open(path, MAX_FRAME, ts_off, ts_flag);
+	}
+	if (c == NULL) {
+		check(fmt("%s: opens", what), false);
+		return;
+	}
+	while ((k = ft_capture_read_burst(c, pool, 0, m, 32)) != 0) {
+		for (j = 0; j < k; j++, got++) {
+			while (i < LT_FRAMES && !all && lt_recs[i].linktype != lt)
+				i++;
+			if (i == LT_FRAMES || !lt_frame_ok(m[j], i))
+				bad++;
+			i++;
+		}
+		rte_pktmbuf_free_bulk(m, k);
+	}
+	checkf(fmt("%s: %u frames, each its Ethernet header then the record's bytes after the "
+		   "link header", what, n), got == n && bad == 0 && ft_capture_done(c),
+	       "%u frames, %u wrong", got, bad);
+	ft_capture_close(c);
+}
+
+static void
+test_link_types(void)
+{
+	static const struct {
+		uint32_t lt;
+		const char *name;
+	} lts[] = {
+		{ 113, "Linux cooked v1" }, { 276, "Linux cooked v2" }, { 101, "raw IP" },
+		{ 228, "IPv4" }, { 229, "IPv6" }, { 0, "BSD loopback" },
+	};
+	struct ft_capture_info info;
+	unsigned int t, n;
+	char *p;
+
+	for (t = 0; t < RTE_DIM(lts); t++) {
+		n = lt_write(fmt("lt_%u", lts[t].lt), lts[t].lt, false, &p);
+		int rc = ft_capture_scan(p, MAX_FRAME, &info);
+
+		checkf(fmt("%s (%u): readable, not Ethernet", lts[t].name, lts[t].lt),
+		       rc == 0 && info.readable && info.not_ethernet && info.frames == n &&
+		       info.linktype == lts[t].lt, "readable %d, %" PRIu64 " frames, why '%s'",
+		       info.readable, info.frames, info.why);
+		lt_check(lts[t].name, p, lts[t].lt, false, false, n);
+		lt_check(fmt("%s, as a stream", lts[t].name), p, lts[t].lt, false, true, n);
+	}
+	/* OpenBSD's loopback: the address family big-endian, whatever the file's. */
+	{
+		struct gen g;
+		uint8_t rec[4 + 40] = { 0, 0, 0, 24, 0x60 };
+		struct rte_mbuf *m[2];
+		struct ft_capture *c;
+		uint16_t k;
+
+		p = gen_open(&g, "lt_108", true, 0xa1b2c3d4u, 4, 65535, 108);
+		put32(&g, 1);
+		put32(&g, 2);
+		put32(&g, sizeof(rec));
+		put32(&g, sizeof(rec));
+		fwrite(rec, 1, sizeof(rec), g.f);
+		fclose(g.f);
+		c = ft_capture_open(p, MAX_FRAME, ts_off, ts_flag);
+		k = c == NULL ? 0 : ft_capture_read_burst(c, pool, 0, m, 2);
+		checkf("OpenBSD loopback (108), big-endian file: AF_INET6 (24) gives an IPv6 frame",
+		       k == 1 && m[0]->pkt_len == 14 + 40 &&
+		       rte_pktmbuf_mtod(m[0], uint8_t *)[12] == 0x86 &&
+		       rte_pktmbuf_mtod(m[0], uint8_t *)[13] == 0xdd &&
+		       rte_pktmbuf_mtod(m[0], uint8_t *)[14] == 0x60, "%u frames", k);
+		if (k != 0)
+			rte_pktmbuf_free_bulk(m, k);
+		ft_capture_close(c);
+	}
+	/* pcapng: an interface per link type, the records interleaved. */
+	n = lt_write("lt_ng", 0, true, &p);
+	{
+		int rc = ft_capture_scan(p, MAX_FRAME, &info);
+		uint64_t bytes = 0;
+
+		for (t = 0; t < LT_FRAMES; t++)
+			bytes += lt_recs[t].want_eth_len + lt_recs[t].net_len;
+		checkf("pcapng, six link types: readable, the frames' bytes as delivered",
+		       rc == 0 && info.readable && info.not_ethernet && info.frames == n &&
+		       info.bytes == bytes, "readable %d, %" PRIu64 " frames, %" PRIu64 " bytes (want %"
+		       PRIu64 "), why '%s'", info.readable, info.frames, info.bytes, bytes, info.why);
+	}
+	lt_check("pcapng, six link types", p, 0, true, false, n);
+	lt_check("pcapng, six link types, as a stream", p, 0, true, true, n);
+	/* A record whose made frame is above an mbuf, though its record is not
+	 * (raw IP: 14 bytes longer): left to the stream reader. */
+	{
+		struct gen g;
+		uint8_t rec[MAX_FRAME - 4] = { 0x45 };
+
+		p = gen_open(&g, "lt_raw_long", false, 0xa1b2c3d4u, 4, 65535, 101);
+		put32(&g, 1);
+		put32(&g, 2);
+		put32(&g, sizeof(rec));
+		put32(&g, sizeof(rec));
+		fwrite(rec, 1, sizeof(rec), g.f);
+		fclose(g.f);
+		expect_not_readable("raw IP, 2044 bytes: a 2058-byte frame", p,
+				    "record 1: a frame of 2058 bytes, above an mbuf's 2048", false);
+	}
+}
+
 static int
 rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 {
@@ -1003,6 +1261,7 @@ main(void)
 	test_pcapng();
 	test_dry_pool_and_cut();
 	test_stream();
+	test_link_types();
 	check("every mbuf back in the pool", rte_mempool_avail_count(pool) == 1023);
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	rte_mempool_free(pool);
