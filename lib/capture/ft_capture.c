@@ -268,7 +268,8 @@ rec_eth(struct pcap_rec *r, const uint8_t *rec, bool swapped)
 		type = af_ethertype(af);
 		break;
 	case LINKTYPE_LOOP:
-		type = af_ethertype(rte_be_to_cpu_32(*(const unaligned_uint32_t *)l));
+		af = (uint32_t)l[0] << 24 | (uint32_t)l[1] << 16 | (uint32_t)l[2] << 8 | l[3];
+		type = af_ethertype(af);
 		break;
 	case LINKTYPE_LINUX_SLL:
 		/* packet type, ARPHRD type, address length, 8 address bytes, protocol */
