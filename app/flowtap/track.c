@@ -593,11 +593,12 @@ on_exit_flush(struct ft_flow *f, void *arg)
 	return FT_FLOW_FREE;
 }
 
+/* flows.active keeps the flows the table held when the input ended: the
+ * final counters' reader wants that, not the 0 that emptying it leaves. */
 void
 ft_track_flush(struct ft_worker *w)
 {
-	ft_flow_flush(w->flows, on_exit_flush, w);
-	ft_stats_set(&w->stats, FT_CTR_FLOWS_ACTIVE, 0);
+	ft_stats_set(&w->stats, FT_CTR_FLOWS_ACTIVE, ft_flow_flush(w->flows, on_exit_flush, w));
 }
 
 int

@@ -325,12 +325,23 @@ zeek_update(struct ft_tcp_conn *c, unsigned int dir, uint8_t flags, uint16_t len
 	}
 	switch (e->zeek) {
 	case FT_ZEEK_INACTIVE:
-		if (flags & FT_TCP_SYN) {
+		if ((flags & FT_TCP_SYN) && dir == FT_TCP_ORIG) {
 			e->zeek = (flags & FT_TCP_ACK) ? FT_ZEEK_SYN_ACK_SENT : FT_ZEEK_SYN_SENT;
+		} else if (flags & FT_TCP_SYN) {
+			/* The responder's SYN(+ACK) establishes both ends at once
+			 * (Zeek's UpdateInactiveState()): a handshake whose third
+			 * packet is missing is S1, not OTH. */
+			if (peer->zeek == FT_ZEEK_SYN_SENT)
+				peer->zeek = FT_ZEEK_ESTABLISHED;
+			e->zeek = FT_ZEEK_ESTABLISHED;
 		} else if (flags & FT_TCP_FIN) {
 			e->zeek = FT_ZEEK_CLOSED;
-		} else if ((flags & FT_TCP_ACK) && peer->zeek == FT_ZEEK_SYN_ACK_SENT) {
-			/* Acking a SYN+ACK whose SYN was missed completes it. */
+		} else if (dir == FT_TCP_RESP && len == 0 && peer->zeek == FT_ZEEK_SYN_SENT) {
+			/* A bare ACK from the responder to a SYN: still inactive. */
+		} else if ((flags & FT_TCP_ACK) && (peer->zeek == FT_ZEEK_ESTABLISHED ||
+						     peer->zeek == FT_ZEEK_SYN_ACK_SENT)) {
+			/* Acking an established peer, or a SYN+ACK whose SYN was
+			 * missed, completes it. */
 			e->zeek = FT_ZEEK_ESTABLISHED;
 			peer->zeek = FT_ZEEK_ESTABLISHED;
 		} else {
@@ -358,7 +369,6 @@ zeek_update(struct ft_tcp_conn *c, unsigned int dir, uint8_t flags, uint16_t len
 	default:
 		break;
 	}
-	RTE_SET_USED(len);
 }
 
 const char *
@@ -838,9 +848,10 @@ rst_check(const struct ft_tcp_endpoint *s, const struct ft_tcp_endpoint *rcv,
 
 /* The invalid combinations of FIN, SYN, RST, PSH, ACK and URG (the low 6
  * bits of the flags): SYN+FIN, SYN+RST, none of them, FIN+PSH+URG, FIN
- * without ACK or RST. One bit per combination, so a segment costs a shift. */
+ * without ACK (FIN+RST included: no stack sends it, and nf_conntrack finds
+ * it invalid too). One bit per combination, so a segment costs a shift. */
 #define FLAGS_BAD(f) ((((f) & 0x03) == 0x03) | (((f) & 0x06) == 0x06) | (((f) & 0x3f) == 0) | \
-		      (((f) & 0x29) == 0x29) | (((f) & 0x15) == 0x01))
+		      (((f) & 0x29) == 0x29) | (((f) & 0x11) == 0x01))
 #define FLAGS_BAD4(f) ((uint64_t)FLAGS_BAD(f) << (f) | (uint64_t)FLAGS_BAD((f) + 1) << ((f) + 1) | \
 		       (uint64_t)FLAGS_BAD((f) + 2) << ((f) + 2) | (uint64_t)FLAGS_BAD((f) + 3) << ((f) + 3))
 #define FLAGS_BAD16(f) (FLAGS_BAD4(f) | FLAGS_BAD4((f) + 4) | FLAGS_BAD4((f) + 8) | FLAGS_BAD4((f) + 12))
@@ -919,8 +930,11 @@ track_syn(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 				t->seq, t->ack, s->end, NULL);
 		return;
 	}
+	/* The handshake is open while the client waits for the SYN+ACK, or
+	 * (it has seen one) the server for the third packet. */
 	if (s->flags & FT_TCPE_ISN) {
-		if (t->seq != s->isn && !synack && s->state == FT_TCP_SYN_SENT) {
+		if (t->seq != s->isn && !synack &&
+		    (s->state == FT_TCP_SYN_SENT || rcv->state == FT_TCP_SYN_RECEIVED)) {
 			char d[40];
 
 			snprintf(d, sizeof(d), "ISN %u replaced by %u", s->isn, t->seq);

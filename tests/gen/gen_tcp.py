@@ -1083,7 +1083,8 @@ def sc_handshake_bad_ack():
 def sc_syn_new_isn():
     """The client re-sends its SYN with another ISN while in SYN_SENT:
     syn_new_isn (expected the old ISN); the connection then uses the new one
-    (orig_isn)."""
+    (orig_isn). Again on a second connection, after the server's SYN+ACK
+    (the server in SYN_RECEIVED)."""
     sc = Scenario("syn_new_isn", sc_syn_new_isn.__doc__)
     c = sc.conn(CLI, SRV, 40022, 80, 41000000, 42000000)
     old = c.nxt("c")
@@ -1098,6 +1099,16 @@ def sc_syn_new_isn():
           why="Zeek re-bases the endpoint on the new ISN (SYN_seq_jump) before comparing, so the "
               "new SYN has relative seq 0 like the first and adds no letter; the documented rule "
               "records 's' again when the seq differs from the last SYN's")
+    # The handshake is still open after the SYN+ACK: the server waits in
+    # SYN_RECEIVED for the third packet when the client's new SYN comes.
+    d = sc.conn(CLI, SRV, 40042, 80, 43000000, 44000000)
+    old = d.nxt("c")
+    d.pkt("c", "S", states="SS SR")
+    d.pkt("s", "SA", states="ES SR")
+    d.new_isn("c", old + 654321)
+    d.pkt("c", "S", states="ES SR", ev={"syn_new_isn": old}, what="SYN, new ISN, after the SYN+ACK")
+    d.end("exit", history="Sh", conn_state="S1", bytes=(0, 0), alt={"history": "ShS"},
+          why="as above: Zeek re-bases on the new ISN and adds no letter")
     return sc
 
 
@@ -1187,9 +1198,10 @@ def sc_data_before_established():
 
 def sc_invalid_flags():
     """Inside an established connection the client sends SYN+FIN, SYN+RST, a
-    segment with no flags, FIN+PSH+URG (XMAS) and a FIN without ACK:
-    invalid_flags each time (5 occurrences, one event); no RFC state moves;
-    the connection then closes normally. (Zeek acts on their FIN/RST bits.)"""
+    segment with no flags, FIN+PSH+URG (XMAS), a FIN without ACK and a
+    FIN+RST without ACK: invalid_flags each time (6 occurrences, one event);
+    no RFC state moves; the connection then closes normally. (Zeek acts on
+    their FIN/RST bits.)"""
     sc = Scenario("invalid_flags", sc_invalid_flags.__doc__)
     c = sc.conn(CLI, SRV, 40027, 80, 51000000, 52000000)
     handshake(c)
@@ -1197,13 +1209,14 @@ def sc_invalid_flags():
     c.pkt("s", "A", states="ES ES")
     nxt = c.nxt("c")
     for flags, what in (("SF", "SYN+FIN"), ("SR", "SYN+RST"), ("", "no flags (NULL)"),
-                        ("FPU", "FIN+PSH+URG (XMAS)"), ("F", "FIN without ACK")):
+                        ("FPU", "FIN+PSH+URG (XMAS)"), ("F", "FIN without ACK"),
+                        ("FR", "FIN+RST without ACK")):
         c.pkt("c", flags, seq=nxt, advance=False, ignored=True, states="ES ES",
               ev={"invalid_flags": None}, what=what)
     c.pkt("s", "PA", text("resp", 10), states="ES ES")
     c.pkt("c", "A", states="ES ES")
     close_client_first(c)
-    c.end("fin", history="ShADaQFdf", conn_state="SF", bytes=(10, 10))
+    c.end("fin", history="ShADaQFIdf", conn_state="SF", bytes=(10, 10))
     return sc
 
 

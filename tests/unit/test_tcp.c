@@ -231,7 +231,7 @@ static void
 handshake(struct tconn *k)
 {
 	SEG(k, O, "S", 1000, 0, 0, sSS, sSR, V_OK, "", "S", "S0");
-	SEG(k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "OTH");
+	SEG(k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "S1");
 	SEG(k, O, "A", 1001, 5001, 0, sES, sES, V_OK, "", "ShA", "S1");
 }
 
@@ -247,7 +247,7 @@ test_normal(void)
 	check("open/close: the first SYN is an attempt observation",
 	      k.r.obs == FT_TCP_OBS_SYN && ft_tcp_age_class(&k.c) == FT_AGE_EMBRYONIC &&
 		      ft_tcp_is_embryonic(&k.c));
-	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "OTH");
+	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "S1");
 	check("open/close: the SYN+ACK gives the server's ISN", k.r.obs == FT_TCP_OBS_SERVER_ISN);
 	SEG(&k, O, "A", 1001, 5001, 0, sES, sES, V_OK, "", "ShA", "S1");
 	check("open/close: the third ACK completes the handshake",
@@ -313,12 +313,12 @@ test_simultaneous(void)
 
 	/* RFC 793 figure 8: both send SYN, both answer SYN+ACK. */
 	SEG(&k, O, "S", 1000, 0, 0, sSS, sSR, V_OK, "", "S", "S0");
-	SEG(&k, R, "S", 5000, 0, 0, sSR, sSR, V_OK, "", "Ss", "OTH");
+	SEG(&k, R, "S", 5000, 0, 0, sSR, sSR, V_OK, "", "Ss", "S1");
 	check("simultaneous open: the responder's SYN is no attempt observation", k.r.obs == 0);
 	/* SYN and SYN+ACK are one history kind (Zeek): the same seq again
 	 * adds no letter. */
-	SEG(&k, O, "SA", 1000, 5001, 0, sSR, sES, V_OK, "", "Ss", "OTH");
-	SEG(&k, R, "SA", 5000, 1001, 0, sES, sES, V_OK, "", "Ss", "OTH");
+	SEG(&k, O, "SA", 1000, 5001, 0, sSR, sES, V_OK, "", "Ss", "S1");
+	SEG(&k, R, "SA", 5000, 1001, 0, sES, sES, V_OK, "", "Ss", "S1");
 	SEG(&k, O, "A", 1001, 5001, 0, sES, sES, V_OK, "", "SsA", "S1");
 	SEG(&k, R, "A", 5001, 1001, 0, sES, sES, V_OK, "", "SsAa", "S1");
 
@@ -326,8 +326,8 @@ test_simultaneous(void)
 	 * client sends the SYN+ACK, the server the ACK. */
 	k = tconn("split handshake");
 	SEG(&k, O, "S", 1000, 0, 0, sSS, sSR, V_OK, "", "S", "S0");
-	SEG(&k, R, "S", 5000, 0, 0, sSR, sSR, V_OK, "", "Ss", "OTH");
-	SEG(&k, O, "SA", 1000, 5001, 0, sSR, sES, V_OK, "", "Ss", "OTH");
+	SEG(&k, R, "S", 5000, 0, 0, sSR, sSR, V_OK, "", "Ss", "S1");
+	SEG(&k, O, "SA", 1000, 5001, 0, sSR, sES, V_OK, "", "Ss", "S1");
 	SEG(&k, R, "A", 5001, 1001, 0, sES, sES, V_OK, "", "Ssa", "S1");
 	check("split handshake: the final ACK completes it", k.r.obs == FT_TCP_OBS_ESTABLISHED);
 
@@ -442,7 +442,7 @@ test_rst(void)
 	/* RFC 7323 2.2: the window of a SYN or SYN+ACK is never scaled. */
 	k = tconn("rst window after a scaled handshake");
 	SEG(&k, O, "S", 1000, 0, 0, sSS, sSR, V_OK, "", "S", "S0", .win = 65535, .ws = 8);
-	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "OTH", .win = 29200, .ws = 8);
+	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "S1", .win = 29200, .ws = 8);
 	SEG(&k, O, "A", 1001, 5001, 0, sES, sES, V_OK, "", "ShA", "S1", .win = 229);
 	SEG(&k, O, "R", 1001001, 0, 0, sES, sES, V_OK, NULL, "ShAR", "RSTO");
 	check("rst 1000000 beyond RCV.NXT, receiver's last window the SYN+ACK's 29200 (unscaled): "
@@ -472,7 +472,7 @@ test_reuse(void)
 	k.started = false;
 	k.id = ++next_id;
 	SEG(&k, O, "S", 90000, 0, 0, sSS, sSR, V_OK, "", "S", "S0");
-	SEG(&k, R, "SA", 70000, 90001, 0, sES, sSR, V_OK, "", "Sh", "OTH");
+	SEG(&k, R, "SA", 70000, 90001, 0, sES, sSR, V_OK, "", "Sh", "S1");
 
 	k = tconn("port reuse after rst");
 	handshake(&k);
@@ -561,13 +561,13 @@ test_handshake_anomalies(void)
 
 	SEG(&k, O, "S", 1000, 0, 0, sSS, sSR, V_OK, "", "S", "S0");
 	SEG(&k, R, "SA", 5000, 1234, 0, sSS, sSR, V_OK, "syn_ack_bad_ack(s=5000,a=1234,e=1001)", "Sh",
-	    "OTH");
-	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "OTH");
+	    "S1");
+	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "S1");
 	SEG(&k, O, "A", 1001, 5001, 0, sES, sES, V_OK, "", "ShA", "S1");
 
 	k = tconn("handshake_bad_ack");
 	SEG(&k, O, "S", 1000, 0, 0, sSS, sSR, V_OK, "", "S", "S0");
-	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "OTH");
+	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "S1");
 	SEG(&k, O, "A", 1001, 7777, 0, sES, sSR, V_OK, "handshake_bad_ack(s=1001,a=7777,e=5001)", "ShA",
 	    "S1");
 	check("handshake_bad_ack: no established observation", k.r.obs == 0);
@@ -580,12 +580,12 @@ test_handshake_anomalies(void)
 	check("syn_new_isn: detail names both ISNs, the new one is kept",
 	      strcmp(k.r.a[0].detail, "ISN 1000 replaced by 2000") == 0 && k.c.ep[O].isn == 2000);
 	SEG(&k, R, "SA", 5000, 1001, 0, sSS, sSR, V_OK, "syn_ack_bad_ack(s=5000,a=1001,e=2001)", "SSh",
-	    "OTH");
-	SEG(&k, R, "SA", 5000, 2001, 0, sES, sSR, V_OK, "", "SSh", "OTH");
+	    "S1");
+	SEG(&k, R, "SA", 5000, 2001, 0, sES, sSR, V_OK, "", "SSh", "S1");
 
 	k = tconn("syn_with_data");
 	SEG(&k, O, "S", 1000, 0, 5, sSS, sSR, V_OK, "syn_with_data(s=1000)", "S", "S0");
-	SEG(&k, R, "SA", 5000, 1001, 3, sES, sSR, V_OK, "~syn_with_data(s=5000)", "Sh", "OTH");
+	SEG(&k, R, "SA", 5000, 1001, 3, sES, sSR, V_OK, "~syn_with_data(s=5000)", "Sh", "S1");
 	check("syn_with_data: the SYN's data counts", ft_tcp_payload_bytes(&k.c.ep[O]) == 5 &&
 						      ft_tcp_payload_bytes(&k.c.ep[R]) == 3);
 
@@ -594,8 +594,8 @@ test_handshake_anomalies(void)
 	k = tconn("syn+ack acking the syn's data");
 	SEG(&k, O, "S", 1000, 0, 5, sSS, sSR, V_OK, "syn_with_data(s=1000)", "S", "S0");
 	SEG(&k, R, "SA", 5000, 1007, 0, sSS, sSR, V_OK, "syn_ack_bad_ack(s=5000,a=1007,e=1001)", "Sh",
-	    "OTH");
-	SEG(&k, R, "SA", 5000, 1006, 0, sES, sSR, V_OK, "", "Sh", "OTH");
+	    "S1");
+	SEG(&k, R, "SA", 5000, 1006, 0, sES, sSR, V_OK, "", "Sh", "S1");
 	SEG(&k, O, "A", 1006, 5001, 0, sES, sES, V_OK, "", "ShA", "S1");
 
 	k = tconn("data_before_established");
@@ -603,7 +603,7 @@ test_handshake_anomalies(void)
 	SEG(&k, O, "P", 1001, 0, 5, sSS, sSR, V_OK, "data_before_established(s=1001)", "SD", "S0");
 	k = tconn("data_before_established (server)");
 	SEG(&k, O, "S", 1000, 0, 0, sSS, sSR, V_OK, "", "S", "S0");
-	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "OTH");
+	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "S1");
 	SEG(&k, R, "PA", 5001, 1001, 10, sES, sSR, V_OK, "data_before_established(s=5001)", "Shd", "S1");
 	k = tconn("data_before_established (listen)");
 	/* An invalid first SYN moves nothing: the responder is still LISTEN. */
@@ -631,6 +631,7 @@ test_invalid_flags(void)
 		{ "", "ShA", "S1" },     /* no flags */
 		{ "FPU", "ShAF", "S2" }, /* FIN+PSH+URG (Xmas) */
 		{ "F", "ShAF", "S2" },   /* FIN without ACK */
+		{ "FR", "ShAI", "S1" },  /* FIN+RST without ACK: 'I', no Zeek endpoint moves */
 	};
 	unsigned int i;
 
@@ -647,13 +648,14 @@ test_invalid_flags(void)
 		SEG(&k, O, "FA", 1001, 5001, 0, sF1, sCW, V_OK, "", NULL, NULL);
 	}
 	/* Every combination of the six flags on an established connection:
-	 * invalid exactly when one of the five rules says so (ft_tcp.c keeps
+	 * invalid exactly when one of the five rules says so (FIN without ACK:
+	 * RST or not) (ft_tcp.c keeps
 	 * them as a 64-bit mask; this spells them out again). */
 	for (i = 0; i < 64; i++) {
 		static const char names[] = "FSRPAU";
 		const bool fin = i & 1, syn = i & 2, rst = i & 4, psh = i & 8, ack = i & 16, urg = i & 32;
 		const bool want = (syn && fin) || (syn && rst) || i == 0 || (fin && psh && urg) ||
-				  (fin && !ack && !rst);
+				  (fin && !ack);
 		char fl[8];
 		unsigned int b, n = 0;
 		struct tconn k = tconn("invalid_flags, every combination");
@@ -702,7 +704,7 @@ test_window(void)
 	 * end must not be older than the sender's end - 1000. */
 	k = tconn("seq_out_of_window (lower)");
 	SEG(&k, O, "S", 1000, 0, 0, sSS, sSR, V_OK, "", "S", "S0");
-	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "OTH", .win = 1000);
+	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "S1", .win = 1000);
 	SEG(&k, O, "A", 1001, 5001, 0, sES, sES, V_OK, "", "ShA", "S1");
 	SEG(&k, O, "PA", 1001, 5001, 500, sES, sES, V_OK, "", "ShAD", "S1");
 	SEG(&k, R, "A", 5001, 1501, 0, sES, sES, V_OK, "", "ShADa", "S1", .win = 1000);
@@ -827,7 +829,7 @@ test_wrap(void)
 	uint32_t a = 0xfffffff0u, b = 0xfffffffau;
 
 	SEG(&k, O, "S", a, 0, 0, sSS, sSR, V_OK, "", "S", "S0");
-	SEG(&k, R, "SA", b, a + 1, 0, sES, sSR, V_OK, "", "Sh", "OTH");
+	SEG(&k, R, "SA", b, a + 1, 0, sES, sSR, V_OK, "", "Sh", "S1");
 	SEG(&k, O, "A", a + 1, b + 1, 0, sES, sES, V_OK, "", "ShA", "S1");
 	SEG(&k, O, "PA", a + 1, b + 1, 100, sES, sES, V_OK, "", "ShAD", "S1");  /* 0xfffffff1 .. 0x55 */
 	SEG(&k, R, "A", b + 1, a + 101, 0, sES, sES, V_OK, "", "ShADa", "S1");
@@ -843,7 +845,7 @@ test_wrap(void)
 	/* An ack beyond what was sent, across the wrap. */
 	k = tconn("seq wrap, ack unseen");
 	SEG(&k, O, "S", a, 0, 0, sSS, sSR, V_OK, "", "S", "S0");
-	SEG(&k, R, "SA", b, a + 1, 0, sES, sSR, V_OK, "", "Sh", "OTH");
+	SEG(&k, R, "SA", b, a + 1, 0, sES, sSR, V_OK, "", "Sh", "S1");
 	SEG(&k, O, "A", a + 1, b + 11, 0, sES, sSR, V_OK, "handshake_bad_ack(s=4294967281,a=5,e=4294967291)",
 	    "ShA", "S1");
 	SEG(&k, O, "A", a + 1, b + 1, 0, sES, sES, V_OK, "", "ShA", "S1");
@@ -891,7 +893,7 @@ test_wscale(void)
 	struct tconn k = tconn("wscale both");
 
 	SEG(&k, O, "S", 1000, 0, 0, sSS, sSR, V_OK, "", "S", "S0", .win = 65535, .ws = 8);
-	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "OTH", .win = 65535, .ws = 3);
+	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "S1", .win = 65535, .ws = 3);
 	check("wscale both: shifts 7 and 2 in use", k.c.ep[O].wscale == 7 && k.c.ep[R].wscale == 2);
 	/* 512 << 7: the responder may send up to 5001 + 65536 = 70537. */
 	SEG(&k, O, "A", 1001, 5001, 0, sES, sES, V_OK, "", "ShA", "S1", .win = 512);
@@ -901,7 +903,7 @@ test_wscale(void)
 
 	k = tconn("wscale client only");
 	SEG(&k, O, "S", 1000, 0, 0, sSS, sSR, V_OK, "", "S", "S0", .win = 65535, .ws = 8);
-	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "OTH", .win = 65535);
+	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "S1", .win = 65535);
 	check("wscale client only: no scaling", k.c.ep[O].wscale == 0 && k.c.ep[R].wscale == 0);
 	SEG(&k, O, "A", 1001, 5001, 0, sES, sES, V_OK, "", "ShA", "S1", .win = 512);
 	SEG(&k, R, "A", 5514, 1001, 0, sES, sES, V_OK, "seq_out_of_window(s=5514,a=1001,e=5001)", "ShAa",
@@ -910,19 +912,19 @@ test_wscale(void)
 
 	k = tconn("wscale server only");
 	SEG(&k, O, "S", 1000, 0, 0, sSS, sSR, V_OK, "", "S", "S0", .win = 65535);
-	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "OTH", .win = 65535, .ws = 8);
+	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "S1", .win = 65535, .ws = 8);
 	check("wscale server only: no scaling", k.c.ep[O].wscale == 0 && k.c.ep[R].wscale == 0);
 
 	k = tconn("wscale 15 -> 14");
 	SEG(&k, O, "S", 1000, 0, 0, sSS, sSR, V_OK, "", "S", "S0", .ws = 16);
-	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "OTH", .ws = 16);
+	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "S1", .ws = 16);
 	check("wscale 15 -> 14: both clamped", k.c.ep[O].wscale == 14 && k.c.ep[R].wscale == 14);
 	SEG(&k, O, "A", 1001, 5001, 0, sES, sES, V_OK, "", "ShA", "S1", .win = 4);
 	SEG(&k, R, "A", 70537, 1001, 0, sES, sES, V_OK, "", "ShAa", "S1");
 
 	k = tconn("wscale 255 -> 14");
 	SEG(&k, O, "S", 1000, 0, 0, sSS, sSR, V_OK, "", "S", "S0", .ws = 256);
-	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "OTH", .ws = 8);
+	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "S1", .ws = 8);
 	SEG(&k, O, "A", 1001, 5001, 0, sES, sES, V_OK, "", "ShA", "S1", .win = 4);
 	SEG(&k, R, "A", 70537, 1001, 0, sES, sES, V_OK, NULL, "ShAa", "S1");
 	check("wscale 255 -> 14: the client's shift is 14 (RFC 7323 2.3), 4 << 14 lets the server "
@@ -1138,7 +1140,7 @@ test_packed_edges(void)
 	/* The windows: raw value and shift; a SYN's is never scaled. */
 	k = tconn("windows");
 	SEG(&k, O, "S", 1000, 0, 0, sSS, sSR, V_OK, "", "S", "S0", .win = 65535, .ws = 8);
-	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "OTH", .win = 29200, .ws = 8);
+	SEG(&k, R, "SA", 5000, 1001, 0, sES, sSR, V_OK, "", "Sh", "S1", .win = 29200, .ws = 8);
 	check("windows: a SYN's unscaled", ft_tcp_win(&k.c.ep[O]) == 65535 &&
 						ft_tcp_maxwin(&k.c.ep[R]) == 29200);
 	SEG(&k, O, "A", 1001, 5001, 0, sES, sES, V_OK, "", "ShA", "S1", .win = 65535);
