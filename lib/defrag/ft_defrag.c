@@ -68,7 +68,8 @@ struct tracker {
 	uint8_t n_frags;
 	uint8_t flags;             /* TF_* */
 	uint8_t proto;             /* the datagram's protocol */
-	uint8_t emitted;           /* frag_* names already emitted, bit (type - FT_EV_FRAG_OVERLAP) */
+	uint8_t emitted;           /* frag_* names already emitted, bit (type - FT_EV_FRAG_OVERLAP);
+				    * EMITTED_OVERLAP_DIFFERENT for frag_overlap with other bytes */
 };
 
 struct frag_slot {
@@ -142,12 +143,19 @@ gauges(struct ft_defrag *d)
 
 /* Events ---------------------------------------------------------------------- */
 
-/* Count an anomaly; emit it unless this datagram already emitted the name. */
+/* frag_overlap with other bytes is emitted apart from one with the same
+ * bytes: a harmless duplicate fragment first must not hide the overlap that
+ * rewrites the datagram (the evasion), which is an alert, not a warning. */
+#define EMITTED_OVERLAP_DIFFERENT 0x80
+_Static_assert(FT_EV_FRAG_INCONSISTENT - FT_EV_FRAG_OVERLAP < 7,
+	       "the frag_* names and EMITTED_OVERLAP_DIFFERENT share tracker.emitted");
+
+/* Count an anomaly; emit it (with @p severity) unless this datagram already
+ * emitted it (its bit in t->emitted). */
 static void
-anomaly(struct ft_defrag *d, struct tracker *t, const struct dg_key *k, unsigned int type,
-	uint64_t ts, const char *detail)
+anomaly_as(struct ft_defrag *d, struct tracker *t, const struct dg_key *k, unsigned int type,
+	   uint8_t bit, enum ft_severity severity, uint64_t ts, const char *detail)
 {
-	const uint8_t bit = (uint8_t)(1u << (type - FT_EV_FRAG_OVERLAP));
 	struct ft_event ev;
 
 	ft_stats_anomaly(d->prm.stats, type);
@@ -161,7 +169,7 @@ anomaly(struct ft_defrag *d, struct tracker *t, const struct dg_key *k, unsigned
 	memset(&ev, 0, sizeof(ev));
 	ev.ts_ns = ts;
 	ev.type = (uint16_t)type;
-	ev.severity = (uint8_t)ft_event_default_severity(type);
+	ev.severity = (uint8_t)severity;
 	ev.dir = FT_DIR_NONE;
 	ev.ip_ver = k->ip_ver;
 	ev.proto = t != NULL ? t->proto : k->proto;
@@ -173,6 +181,15 @@ anomaly(struct ft_defrag *d, struct tracker *t, const struct dg_key *k, unsigned
 	memcpy(ev.dst, k->dst, sizeof(ev.dst));
 	snprintf(ev.detail, sizeof(ev.detail), "%s", detail);
 	d->prm.event(d->prm.event_arg, &ev);
+}
+
+/* Count an anomaly; emit it unless this datagram already emitted the name. */
+static void
+anomaly(struct ft_defrag *d, struct tracker *t, const struct dg_key *k, unsigned int type,
+	uint64_t ts, const char *detail)
+{
+	anomaly_as(d, t, k, type, (uint8_t)(1u << (type - FT_EV_FRAG_OVERLAP)),
+		   ft_event_default_severity(type), ts, detail);
 }
 
 /* Trackers ---------------------------------------------------------------------- */
@@ -624,7 +641,11 @@ overlaps(struct ft_defrag *d, struct tracker *t, const struct frag_slot *nf, uin
 	count(d, FT_CTR_DEFRAG_OVERLAPS, 1);
 	if (differ)
 		count(d, FT_CTR_DEFRAG_OVERLAPS_DIFFERENT, 1);
-	anomaly(d, t, &t->key, FT_EV_FRAG_OVERLAP, now, differ ? "different bytes" : "same bytes");
+	if (differ)
+		anomaly_as(d, t, &t->key, FT_EV_FRAG_OVERLAP, EMITTED_OVERLAP_DIFFERENT, FT_SEV_ALERT,
+			   now, "different bytes");
+	else
+		anomaly(d, t, &t->key, FT_EV_FRAG_OVERLAP, now, "same bytes");
 }
 
 static void

@@ -434,6 +434,52 @@ test_orders(void)
 		}
 }
 
+/* A duplicate fragment (same bytes) first, then one rewriting bytes: the
+ * second overlap is not hidden behind the first's event, and it is an
+ * alert where the duplicate is a warning. */
+static void
+test_overlap_same_then_different(void)
+{
+	static uint8_t other[72];
+	const char *name = "same bytes, then different bytes";
+	struct frag f = udp_piece(1, 4, 0x4321);
+	struct ft_defrag *d;
+	struct rte_mbuf *r;
+	unsigned int i;
+
+	reset();
+	d = make("ovl_sd", FT_DEFRAG_LINUX, 64, 16, 64);
+	if (d == NULL)
+		return;
+	for (i = 0; i < sizeof(other); i++)
+		other[i] = (uint8_t)~udp_dgram[72 + i];
+	r = add(d, &f, SEC);          /* fragment 1 */
+	r = add(d, &f, SEC + 1);      /* again, the same bytes */
+	f.data = other;
+	r = add(d, &f, SEC + 2);      /* again, other bytes */
+	for (i = 0; i < 5; i++) {
+		if (i == 1)
+			continue;
+		f = udp_piece(i, 4, 0x4321);
+		r = add(d, &f, SEC + 3 + i);
+	}
+	checkf(fmt("%s: reassembled", name), r != NULL, "no datagram");
+	if (r != NULL)
+		rte_pktmbuf_free(r);
+	checkf(fmt("%s: overlaps counted (2, 1 different)", name),
+	       c(FT_CTR_DEFRAG_OVERLAPS) == 2 && c(FT_CTR_DEFRAG_OVERLAPS_DIFFERENT) == 1,
+	       "overlaps %lu different %lu", (unsigned long)c(FT_CTR_DEFRAG_OVERLAPS),
+	       (unsigned long)c(FT_CTR_DEFRAG_OVERLAPS_DIFFERENT));
+	checkf(fmt("%s: two frag_overlap events: same bytes (warning), then different bytes (alert)",
+		   name),
+	       n_ev == 2 && evs[0].type == FT_EV_FRAG_OVERLAP && strcmp(evs[0].detail, "same bytes") == 0 &&
+		       evs[0].severity == FT_SEV_WARNING && evs[1].type == FT_EV_FRAG_OVERLAP &&
+		       strcmp(evs[1].detail, "different bytes") == 0 && evs[1].severity == FT_SEV_ALERT,
+	       "%u events", n_ev);
+	identity(name);
+	ft_defrag_free(d);
+}
+
 static void
 test_tiny_df_reserved(void)
 {
@@ -939,6 +985,7 @@ main(void)
 	test_names();
 	test_policies();
 	test_orders();
+	test_overlap_same_then_different();
 	test_tiny_df_reserved();
 	test_oversize_dead();
 	test_too_many_timeout();
