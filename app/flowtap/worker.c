@@ -246,11 +246,12 @@ process_owned(struct ft_worker *w, struct ft_burst *b, struct rte_mbuf **m,
 {
 	struct rte_mbuf *tm[FT_MAX_BURST], *made[FT_MAX_BURST];
 	struct ft_pkt tmeta[FT_MAX_BURST];
-	unsigned int i, k = 0, n_made = 0, n_frag = 0, n_tcp = 0;
+	unsigned int i, k = 0, n_made = 0, n_frag = 0, n_tcp = 0, n_opt_bad = 0;
 
 	/* TCP counted in a register: an increment in memory per packet is a
 	 * chain of store-to-load forwards, one after the other. */
 	for (i = 0; i < n; i++) {
+		n_opt_bad += meta[i].tcp.opt_bad; /* 0 unless TCP */
 		if (unlikely(is_reassembled(m[i])))
 			continue; /* counted when its fragments were */
 		if (likely(meta[i].cls == FT_CLS_TCP))
@@ -259,6 +260,8 @@ process_owned(struct ft_worker *w, struct ft_burst *b, struct rte_mbuf **m,
 			b->cls[meta[i].cls]++;
 	}
 	b->cls[FT_CLS_TCP] += n_tcp;
+	if (unlikely(n_opt_bad != 0))
+		ft_stats_add(&w->stats, FT_CTR_TCP_OPT_INVALID, n_opt_bad);
 	n_frag = b->cls[FT_CLS_FRAGMENT];
 	if (likely(n_frag == 0)) {
 		ft_track_burst(w, m, meta, n);

@@ -316,8 +316,12 @@ ft_decode_pppoe(const uint8_t *data, uint32_t caplen, uint32_t wirelen, uint32_t
 	return FT_MAL_NONE;
 }
 
-/* Options are inside [opt, opt + len), len = doff*4 - 20, already within caplen. */
-static enum ft_malformed_reason
+/* Options are inside [opt, opt + len), len = doff*4 - 20, already within
+ * caplen. An option whose length is below 2 or runs past the header ends
+ * the walk and marks the segment (opt_bad), which is still TCP: Linux's
+ * tcp_parse_options() stops there too and accepts the segment, so a monitor
+ * that dropped it would miss what the host takes (an evasion). */
+static void
 ft_decode_tcp_opts(const uint8_t *opt, uint32_t len, struct ft_tcp_meta *t)
 {
 	uint32_t i = 0, olen;
@@ -332,10 +336,10 @@ ft_decode_tcp_opts(const uint8_t *opt, uint32_t len, struct ft_tcp_meta *t)
 			continue;
 		}
 		if (len - i < 2)
-			return FT_MAL_TCP_OPT_OVERRUN;
+			goto bad;
 		olen = opt[i + 1];
 		if (olen < 2 || olen > len - i)
-			return FT_MAL_TCP_OPT_OVERRUN;
+			goto bad;
 		/* A known kind with a wrong length is ignored, as stacks do. */
 		switch (kind) {
 		case FT_TCPOPT_MSS:
@@ -365,7 +369,9 @@ ft_decode_tcp_opts(const uint8_t *opt, uint32_t len, struct ft_tcp_meta *t)
 		}
 		i += olen;
 	}
-	return FT_MAL_NONE;
+	return;
+bad:
+	t->opt_bad = 1;
 }
 
 static enum ft_malformed_reason
@@ -396,7 +402,8 @@ ft_decode_tcp(const uint8_t *data, uint32_t caplen, uint32_t ip_end, struct ft_p
 	p->l4_hlen = (uint16_t)hlen;
 	p->payload_off = (uint16_t)(l4 + hlen);
 	p->payload_len = (uint16_t)(ip_end - (l4 + hlen));
-	return ft_decode_tcp_opts(data + l4 + sizeof(*th), hlen - sizeof(*th), &p->tcp);
+	ft_decode_tcp_opts(data + l4 + sizeof(*th), hlen - sizeof(*th), &p->tcp);
+	return FT_MAL_NONE;
 }
 
 static enum ft_malformed_reason
@@ -623,7 +630,6 @@ static const char *const ft_mal_names[] = {
 	[FT_MAL_TRUNC_TCP] = "trunc_tcp",
 	[FT_MAL_TCP_BAD_DOFF] = "tcp_bad_doff",
 	[FT_MAL_TCP_DOFF_OVERRUN] = "tcp_doff_overrun",
-	[FT_MAL_TCP_OPT_OVERRUN] = "tcp_opt_overrun",
 	[FT_MAL_TRUNC_UDP] = "trunc_udp",
 	[FT_MAL_UDP_BAD_LEN] = "udp_bad_len",
 	[FT_MAL_TRUNC_ICMP] = "trunc_icmp",

@@ -64,7 +64,6 @@ enum ft_malformed_reason {
 	FT_MAL_TRUNC_TCP,          /**< fewer than 20 bytes of TCP header */
 	FT_MAL_TCP_BAD_DOFF,       /**< TCP data offset below 5 */
 	FT_MAL_TCP_DOFF_OVERRUN,   /**< data offset beyond the segment */
-	FT_MAL_TCP_OPT_OVERRUN,    /**< an option's length runs past the header or is < 2 */
 	FT_MAL_TRUNC_UDP,          /**< fewer than 8 bytes of UDP header */
 	FT_MAL_UDP_BAD_LEN,        /**< UDP length below 8 or beyond the datagram */
 	FT_MAL_TRUNC_ICMP,         /**< fewer than 4 (ICMP) / 4 (ICMPv6) bytes */
@@ -98,6 +97,9 @@ struct ft_tcp_meta {
 	uint8_t sack_perm;   /**< SACK-permitted option present */
 	uint8_t has_ts;      /**< timestamps option present */
 	uint8_t has_wscale;  /**< window-scale option present */
+	uint8_t opt_bad;     /**< an option's length is below 2 or runs past the header: the
+				  options are read up to it (as Linux reads them), the segment
+				  is tracked (packets.tcp_opt_invalid) */
 };
 
 /** Fragment fields, valid when ft_pkt.cls == FT_CLS_FRAGMENT. */

@@ -50,6 +50,7 @@ extern "C" {
 	X(TX, "packets.tx", 0)                                                \
 	X(TX_FAILED, "packets.tx_failed", 0)                                  \
 	X(TX_RETRIED, "packets.tx_retried", 0)                                \
+	X(TCP_OPT_INVALID, "packets.tcp_opt_invalid", 0)                      \
 	X(HANDOFF_OUT, "handoff.out", 0)                                      \
 	X(HANDOFF_IN, "handoff.in", 0)                                        \
 	X(HANDOFF_TX_OUT, "handoff.tx_out", 0)                                \

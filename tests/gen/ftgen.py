@@ -133,6 +133,7 @@ class Capture:
             else:
                 pk[lab] += 1
         pk["malformed"] = mal
+        pk["tcp_opt_invalid"] = sum(1 for f in self.frames if refdecode.tcp_opt_bad(f))
         return pk
 
     def truth(self):

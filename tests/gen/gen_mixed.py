@@ -453,15 +453,17 @@ def malformed(cap):
     cap.add(raw_eth(0x0800, ip) + b"\0" * 20, M + "tcp_doff_overrun",
             "data offset 8, 20 bytes in the datagram, 20 bytes of padding after it")
     cap.add(raw_eth(0x86DD, raw_ip6(6, raw_tcp(doff=15))), M + "tcp_doff_overrun", "v6 data offset 15")
-    cap.add(raw_eth(0x0800, raw_ip4(6, raw_tcp(doff=6, opts=b"\x02\x00\x05\xb4"))), M + "tcp_opt_overrun",
+    # Bad option lengths: the walk ends there and the segment is TCP (as
+    # Linux takes it), counted in packets.tcp_opt_invalid.
+    cap.add(raw_eth(0x0800, raw_ip4(6, raw_tcp(doff=6, opts=b"\x02\x00\x05\xb4"))), "tcp",
             "MSS option length 0")
-    cap.add(raw_eth(0x0800, raw_ip4(6, raw_tcp(doff=6, opts=b"\x01\x08\x01\x01"))), M + "tcp_opt_overrun",
+    cap.add(raw_eth(0x0800, raw_ip4(6, raw_tcp(doff=6, opts=b"\x01\x08\x01\x01"))), "tcp",
             "NOP then option kind 8 length 1")
-    cap.add(raw_eth(0x0800, raw_ip4(6, raw_tcp(doff=6, opts=b"\x01\x03\x08\x07"))), M + "tcp_opt_overrun",
+    cap.add(raw_eth(0x0800, raw_ip4(6, raw_tcp(doff=6, opts=b"\x01\x03\x08\x07"))), "tcp",
             "window scale length 8 in a 4-byte option area")
     cap.add(raw_eth(0x86DD, raw_ip6(6, raw_tcp(doff=7, opts=b"\x02\x04\x05\xb4\x08\x0a\x00\x00"))),
-            M + "tcp_opt_overrun", "v6: MSS then timestamps cut by the header end")
-    cap.add(raw_eth(0x0800, raw_ip4(6, raw_tcp(doff=6, opts=b"\x01\x01\x01\x04"))), M + "tcp_opt_overrun",
+            "tcp", "v6: MSS then timestamps cut by the header end")
+    cap.add(raw_eth(0x0800, raw_ip4(6, raw_tcp(doff=6, opts=b"\x01\x01\x01\x04"))), "tcp",
             "NOP NOP NOP then a kind byte with no length byte")
     # a good option walk next to the bad ones
     cap.add(raw_eth(0x0800, raw_ip4(6, raw_tcp(doff=6, opts=b"\x02\x04\x05\xb4"))), "tcp", "MSS option, exact fit")

@@ -62,12 +62,12 @@ def _l4(b, proto, p, end, v6, ctx):
             if kind == 1:  # NOP
                 i += 1
                 continue
-            if i + 1 >= hend:  # the length byte itself is past the header
-                return _mal("tcp_opt_overrun")
-            olen = b[i + 1]
-            if olen < 2 or i + olen > hend:
-                return _mal("tcp_opt_overrun")
-            i += olen
+            # A length byte past the header, below 2 or running past it:
+            # the walk ends (Linux's tcp_parse_options()), the segment is TCP.
+            if i + 1 >= hend or b[i + 1] < 2 or i + b[i + 1] > hend:
+                ctx["opt_bad"] = True
+                break
+            i += b[i + 1]
         return ("tcp", None)
     if proto == 17:
         if avail < 8:
@@ -191,6 +191,12 @@ def classify(frame, ctx=None):
     if et == 0x86DD:
         return _ip6(b, off, ctx)
     return ("non_ip", None)
+
+
+def tcp_opt_bad(frame):
+    """True for a TCP frame whose options end in a bad length (packets.tcp_opt_invalid)."""
+    ctx = {}
+    return classify(frame, ctx)[0] == "tcp" and ctx.get("opt_bad", False)
 
 
 def label(frame):

@@ -342,6 +342,7 @@ chk_tcp4_syn(const struct frame *f, const struct ft_pkt *p)
 	EXPECT(p->tcp.flags == FT_TCP_SYN);
 	EXPECT(p->tcp.mss == 1460 && p->tcp.wscale == 7 && p->tcp.sack_perm == 1);
 	EXPECT(p->tcp.has_ts == 1 && p->tcp.ts_val == 0x11223344 && p->tcp.ts_ecr == 0);
+	EXPECT(p->tcp.opt_bad == 0);
 	EXPECT(addr4_is(p->src, A4) && addr4_is(p->dst, B4));
 	EXPECT(p->hash != 0 && p->hash == ft_decode_sym_hash(p->src, 40000, p->dst, 80, P_TCP, 0));
 	return NULL;
@@ -1382,12 +1383,32 @@ bld_tcp_opt_nolen(struct frame *f)
 	v4_tcp(f, o, sizeof(o), 0);
 }
 
+/* MSS, then a timestamps option whose length runs past the header. */
+static void
+bld_tcp_opt_mss_then_past(struct frame *f)
+{
+	static const uint8_t o[] = { 2, 4, 5, 0xb4, 8, 10, 0, 0 };
+
+	v4_tcp(f, o, sizeof(o), 0);
+}
+
+/* A bad option length ends the walk (as in Linux's tcp_parse_options());
+ * the segment is TCP, with its ports, hash and payload. */
 static const char *
-chk_opt_overrun(const struct frame *f, const struct ft_pkt *p)
+chk_opt_bad(const struct frame *f, const struct ft_pkt *p)
 {
 	(void)f;
-	EXPECT(p->l4_off == 34 && p->hash == 0);
+	EXPECT(p->tcp.opt_bad == 1 && p->l4_off == 34 && p->sport == 40000 && p->dport == 80);
+	EXPECT(p->hash != 0 && p->hash == ft_decode_sym_hash(p->src, 40000, p->dst, 80, P_TCP, 0));
+	EXPECT(p->payload_off == p->l4_off + p->l4_hlen && p->tcp.has_ts == 0);
 	return NULL;
+}
+
+static const char *
+chk_opt_bad_mss(const struct frame *f, const struct ft_pkt *p)
+{
+	EXPECT(p->tcp.mss == 1460);
+	return chk_opt_bad(f, p);
 }
 
 static void
@@ -1519,9 +1540,11 @@ static const struct tcase cases[] = {
 	BAD("tcp data offset 4", bld_tcp_bad_doff, TCP_BAD_DOFF, NULL),
 	BAD("tcp data offset beyond datagram", bld_tcp_doff_ip, TCP_DOFF_OVERRUN, NULL),
 	BAD("tcp data offset beyond caplen", bld_tcp_doff_cap, TCP_DOFF_OVERRUN, NULL),
-	BAD("tcp option length 1", bld_tcp_opt_len1, TCP_OPT_OVERRUN, chk_opt_overrun),
-	BAD("tcp option past header", bld_tcp_opt_past, TCP_OPT_OVERRUN, chk_opt_overrun),
-	BAD("tcp option length byte missing", bld_tcp_opt_nolen, TCP_OPT_OVERRUN, chk_opt_overrun),
+	OK("tcp option length 1: tcp, opt_bad", bld_tcp_opt_len1, TCP, chk_opt_bad),
+	OK("tcp option past header: tcp, opt_bad, its payload", bld_tcp_opt_past, TCP, chk_opt_bad),
+	OK("tcp option length byte missing: tcp, opt_bad", bld_tcp_opt_nolen, TCP, chk_opt_bad),
+	OK("tcp mss then an option past the header: mss read", bld_tcp_opt_mss_then_past, TCP,
+	   chk_opt_bad_mss),
 	BAD("7 bytes of udp", bld_trunc_udp, TRUNC_UDP, NULL),
 	BAD("udp length 7", bld_udp_len_low, UDP_BAD_LEN, NULL),
 	BAD("udp length beyond datagram", bld_udp_len_high, UDP_BAD_LEN, NULL),
@@ -1885,7 +1908,7 @@ static const char *const want_mal[] = {
 	"none", "trunc_ether", "trunc_vlan", "vlan_too_deep", "trunc_ip4", "ip4_bad_version",
 	"ip4_bad_ihl", "ip4_bad_totlen", "trunc_ip6", "ip6_bad_version", "ip6_bad_plen",
 	"ip6_ext_trunc", "ip6_ext_too_many", "trunc_tcp", "tcp_bad_doff", "tcp_doff_overrun",
-	"tcp_opt_overrun", "trunc_udp", "udp_bad_len", "trunc_icmp", "trunc_pppoe", "pppoe_bad_header",
+	"trunc_udp", "udp_bad_len", "trunc_icmp", "trunc_pppoe", "pppoe_bad_header",
 	"pppoe_bad_len",
 };
 
