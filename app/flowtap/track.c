@@ -454,7 +454,10 @@ track_tcp(struct ft_worker *w, struct ft_flow *f, unsigned int side, const struc
 		if (r.a[i].first || ft_app.cfg.every_occurrence)
 			emit_event(w, f, dir, p, &r.a[i], now);
 	}
-	if (w->sig != NULL && p->payload_len != 0)
+	/* Only bytes the receiver takes: a segment it drops (invalid flags,
+	 * outside the window) carrying other bytes at the same seq first would
+	 * otherwise be scanned instead of the real ones (an insertion). */
+	if (w->sig != NULL && p->payload_len != 0 && !r.dropped)
 		sig_feed(w, f, dir, p, &pl, now);
 	if (unlikely(r.obs != 0) && w->observe != NULL) {
 		if (r.obs & FT_TCP_OBS_SYN)

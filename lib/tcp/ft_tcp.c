@@ -928,6 +928,7 @@ track_syn(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 		if (!(c->cflags & FT_TCPC_FINISHED) && t->seq != s->isn)
 			anomaly(c, r, FT_EV_SYN_IN_ESTABLISHED, FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED,
 				t->seq, t->ack, s->end, NULL);
+		r->dropped = 1;
 		return;
 	}
 	/* The handshake is open while the client waits for the SYN+ACK, or
@@ -1126,6 +1127,7 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 	r->n = 0;
 	r->obs = 0;
 	r->fast = 0;
+	r->dropped = 0;
 
 	if (likely(fast_path_on) && fast_path_fits(c, s, rcv, p)) {
 		track_fast(c, dir, p, pl, segs, conn_id);
@@ -1156,6 +1158,7 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 		anomaly(c, r, FT_EV_INVALID_FLAGS, FT_EVF_SEQ | FT_EVF_ACK, t->seq, t->ack, 0, NULL);
 		zeek_update(c, dir, t->flags, len);
 		s->flags |= FT_TCPE_SEEN;
+		r->dropped = 1;
 		return; /* a host drops it: no RFC state moves */
 	}
 
@@ -1165,6 +1168,7 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 
 		zeek_update(c, dir, t->flags, len);
 		s->flags |= FT_TCPE_SEEN;
+		r->dropped = 1; /* a RST's payload is never data (RFC 9293 3.5.3) */
 		if (v == RST_OUT) {
 			anomaly(c, r, FT_EV_RST_OUT_OF_WINDOW, FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED,
 				t->seq, t->ack, expected, NULL);
@@ -1239,6 +1243,7 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 	if (!window_ok(c, dir, p, end, r)) {
 		zeek_update(c, dir, t->flags, len);
 		s->flags |= FT_TCPE_SEEN;
+		r->dropped = 1;
 		return; /* ignored, as the receiver ignores it */
 	}
 

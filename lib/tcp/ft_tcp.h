@@ -280,6 +280,10 @@ struct ft_tcp_result {
 	uint8_t obs;        /**< FT_TCP_OBS_* bits: what the cross-flow detectors want */
 	uint8_t fast;       /**< 1: the fast path took it, so no state and no flag of the
 				 connection moved (its ageing class stands) */
+	uint8_t dropped;    /**< 1: its receiver drops it (invalid flags, outside the window,
+				 a RST, a SYN once established): its payload reaches no
+				 application, so no stream reassembly may take it (an
+				 insertion: bytes a monitor would see and the host not) */
 	struct ft_tcp_anomaly a[FT_TCP_MAX_ANOMALIES];
 };
 

@@ -22,6 +22,8 @@ Scenarios:
                   one event by default, two with every_match
   jumbo           frames longer than an mbuf (chained): VRFY across two of a
                   9000-byte frame's mbufs, EXPN near the end of a 60000-byte one
+  insertion       "VRFX root" in a segment the server drops (no flags), then
+                  "VRFY root" at the same seq: the real bytes are the ones scanned
   sessions        several connections: SMTP submission (587), FTP (USER root,
                   SITE EXEC), HTTP traversal (80, URL-encoded), cmd.exe over
                   IPv6 (8080) and Telnet (23), an unnamed port (22) carrying VRFY
@@ -63,6 +65,7 @@ class Scenario:
         self.conns = []
         self.events = []        # default: once per connection per rule
         self.events_every = []  # signatures.every_match = yes
+        self.other_events = []  # names of the other events flowtap must emit
 
     def conn(self, cli, srv, cport, sport, cisn=1000, sisn=5000, v6=False):
         c = Conn(self, cli, srv, cport, sport, cisn, sisn, v6)
@@ -86,6 +89,7 @@ class Scenario:
             "rules": "config/signatures.rules",
             "events": self.events,
             "events_every_match": self.events_every,
+            "other_events": sorted(self.other_events),
             "signatures": {"rules": len(RULES), "flows": flows, "bytes": scanned,
                            "matches": len(self.events), "streams_full": 0, "gaps": gaps,
                            "ooo_held": held, "by_rule": by_rule},
@@ -264,6 +268,22 @@ def jumbo():
     return sc
 
 
+def insertion():
+    sc, c = smtp("insertion")
+    nxt = c.t.ep["c"]["nxt"]
+    # Other bytes at the same seq first, in a segment the server drops (no
+    # flags: invalid): scanned, they would make the real bytes a
+    # retransmission, trimmed unscanned, and VRFY would go unseen.
+    c.send("c", "", b"VRFX root\r\n", seq=nxt, what="no flags, other bytes: the host drops it")
+    c.t.ep["c"]["nxt"], c.t.ack_of["s"] = nxt, nxt
+    sc.other_events.append("invalid_flags")
+    f = c.send("c", "PA", b"VRFY root\r\n", what="the real bytes at the same seq")
+    c.expect("c", 1001, f, nxt)
+    c.send("s", "PA", b"252 2.5.2 Cannot VRFY user\r\n", what="reply")
+    c.close()
+    return sc
+
+
 def sessions():
     sc = Scenario("sessions")
     # SMTP submission: VRFY and EXPN, and a DEBUG line.
@@ -327,6 +347,7 @@ SCENARIOS = [
     gap,
     repeat,
     jumbo,
+    insertion,
     sessions,
 ]
 
