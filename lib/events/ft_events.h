@@ -57,7 +57,8 @@ enum ft_severity {
 	X(FRAG_TIMEOUT, "frag_timeout", FT_SEV_INFO)                    \
 	X(FRAG_INCONSISTENT, "frag_inconsistent", FT_SEV_WARNING)       \
 	X(SIGNATURE_MATCH, "signature_match", FT_SEV_ALERT)             \
-	X(SYN_IN_ESTABLISHED, "syn_in_established", FT_SEV_WARNING)
+	X(SYN_IN_ESTABLISHED, "syn_in_established", FT_SEV_WARNING)     \
+	X(ACK_OUT_OF_WINDOW, "ack_out_of_window", FT_SEV_WARNING)
 
 /** Event type ids. */
 enum ft_event_type {

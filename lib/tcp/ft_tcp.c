@@ -1011,11 +1011,31 @@ transitions:
 }
 
 /*
+ * Bound IV of van Rooij's window tracking, RFC 5961 section 5: an ack more
+ * than the largest window its sender offered below the highest ack it sent
+ * before is not acceptable, and the receiver drops the segment (Linux's
+ * tcp_ack() answers with a challenge ACK, and the data is discarded). Only
+ * while no ack of the connection acknowledged data never seen: flowtap takes
+ * such an ack (the capture may have lost the data) and moves the highest ack
+ * with it, so after a bogus one every genuine ack would look old, and the
+ * sender's data would all be dropped (an attacker's way to blind it).
+ */
+static inline bool
+ack_too_old(const struct ft_tcp_conn *c, const struct ft_tcp_endpoint *s, uint32_t ack)
+{
+	return (s->flags & FT_TCPE_ACKED_ANY) && seq_before(ack, s->ack - ft_tcp_maxwin(s)) &&
+	       !(c->anomalies & (UINT32_C(1) << FT_EV_ACK_UNSEEN_DATA));
+}
+
+/*
  * Window checks after van Rooij, as conntrack does them:
  *   I   seq <= sender's maxend          (not beyond what the receiver allowed)
  *   II  end >= sender's end - receiver's maxwin  (not entirely too old)
  *   III ack <= receiver's end           (no ack of data never sent)
- * Only judged once both sides' sequence spaces are known.
+ *   IV  ack >= sender's highest ack - sender's maxwin (ack_too_old())
+ * Only judged once both sides' sequence spaces are known. A segment failing
+ * I, II or IV is dropped by the receiver; III is flagged (ack_unseen_data)
+ * and tracked.
  */
 static bool
 window_ok(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p, uint32_t end,
@@ -1033,6 +1053,11 @@ window_ok(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p, uint3
 
 		anomaly(c, r, FT_EV_SEQ_OUT_OF_WINDOW, FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED,
 			t->seq, t->ack, s->end, NULL);
+		return false;
+	}
+	if ((t->flags & FT_TCP_ACK) && ack_too_old(c, s, t->ack)) {
+		anomaly(c, r, FT_EV_ACK_OUT_OF_WINDOW, FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED,
+			t->seq, t->ack, s->ack - ft_tcp_maxwin(s), NULL);
 		return false;
 	}
 	return true;
@@ -1080,7 +1105,7 @@ fast_path_fits(const struct ft_tcp_conn *c, const struct ft_tcp_endpoint *s,
 	if (len != 0 && (seq_before(t->seq, s->data_end) || seq_after(t->seq, s->end)))
 		return false;
 	return !seq_after(t->seq, s->maxend) && !seq_before(end, s->end - ft_tcp_maxwin(rcv)) &&
-	       !seq_after(t->ack, rcv->end);
+	       !seq_after(t->ack, rcv->end) && !ack_too_old(c, s, t->ack);
 }
 
 bool

@@ -77,7 +77,8 @@ STATE = {"CL": "CLOSED", "LI": "LISTEN", "SS": "SYN_SENT", "SR": "SYN_RECEIVED",
 # Which numbers each anomaly's event carries besides seq (and ack when the
 # packet has ACK): "expected" where the anomaly defines it.
 WITH_EXPECTED = {"syn_ack_bad_ack", "handshake_bad_ack", "syn_new_isn", "ack_unseen_data",
-                 "rst_out_of_window", "rst_in_window_inexact", "syn_in_established"}
+                 "rst_out_of_window", "rst_in_window_inexact", "syn_in_established",
+                 "ack_out_of_window"}
 CROSS_FLOW = {"isn_predictable", "syn_flood"}
 
 
@@ -1318,6 +1319,33 @@ def sc_ack_unseen_data():
     return sc
 
 
+def sc_ack_out_of_window():
+    """The client advertises a 1000-byte window; the server sends 3 segments
+    of 900 bytes, each acknowledged. Then a client segment with data acks
+    only the server's ISN + 1, 2700 bytes back (more than the client's
+    largest window, 1000): RFC 5961 section 5 has the server drop it
+    (ack_out_of_window, expected the lowest acceptable ack), so its bytes
+    are not the client's; the client then sends them with a good ack."""
+    sc = Scenario("ack_out_of_window", sc_ack_out_of_window.__doc__)
+    c = sc.conn(CLI, SRV, 40043, 80, 65000000, 66000000, win=(1000, 8760))
+    handshake(c)
+    first = c.nxt("s")
+    for i in range(3):
+        c.pkt("s", "PA", text("resp%d" % i, 900), states="ES ES")
+        c.pkt("c", "A", states="ES ES")
+    acked = c.nxt("s")
+    seq = c.nxt("c")
+    c.pkt("c", "PA", text("stale", 10), ack=first, advance=False, ignored=True, states="ES ES",
+          ev={"ack_out_of_window": acked - 1000}, what="data with an ack 2700 bytes old")
+    c.pkt("c", "PA", text("fresh", 10), seq=seq, states="ES ES", what="the same seq, a good ack")
+    c.pkt("s", "A", states="ES ES")
+    close_client_first(c)
+    c.end("fin", history="ShAdDTaFf", conn_state="SF", bytes=(10, 2700), alt={"history": "ShAdDaFf"},
+          why="Zeek's model takes the dropped segment's bytes as sent, so the good one repeats them "
+              "('T'); by the documented meaning they were never taken: no retransmission")
+    return sc
+
+
 LONGER_REXMIT = ("Zeek's code counts a retransmission only when the segment does not reach past the "
                  "highest seq seen (delta_last <= 0), and this one does; by the documented meaning "
                  "('packet with retransmitted payload') it is one: its first 10 bytes are re-sent")
@@ -1502,7 +1530,7 @@ SCENARIOS = [
     sc_data_before_established, sc_invalid_flags, sc_seq_out_of_window, sc_window_scale,
     sc_ack_unseen_data, sc_retransmit_different_data, sc_ttl_change, sc_packet_after_close,
     sc_isn_predictable, sc_isn_random, sc_syn_flood, sc_syn_below_flood, sc_every_occurrence,
-    sc_syn_in_established,
+    sc_syn_in_established, sc_ack_out_of_window,
 ]
 
 
