@@ -1144,6 +1144,23 @@ lt_check(const char *what, const char *path, uint32_t lt, bool all, bool stream,
 	ft_capture_close(c);
 }
 
+/* A classic pcap file (byte order swapped when @p swap) of link type
+ * @p lt holding one record of @p len bytes. @return its path */
+static char *
+one_record_file(const char *name, bool swap, uint32_t lt, const uint8_t *rec, uint32_t len)
+{
+	struct gen g;
+	char *p = gen_open(&g, name, swap, 0xa1b2c3d4u, 4, 65535, lt);
+
+	put32(&g, 1);
+	put32(&g, 2);
+	put32(&g, len);
+	put32(&g, len);
+	fwrite(rec, 1, len, g.f);
+	fclose(g.f);
+	return p;
+}
+
 static void
 test_link_types(void)
 {
@@ -1171,19 +1188,12 @@ test_link_types(void)
 	}
 	/* OpenBSD's loopback: the address family big-endian, whatever the file's. */
 	{
-		struct gen g;
-		uint8_t rec[4 + 40] = { 0, 0, 0, 24, 0x60 };
+		static const uint8_t rec[4 + 40] = { 0, 0, 0, 24, 0x60 };
 		struct rte_mbuf *m[2];
 		struct ft_capture *c;
 		uint16_t k;
 
-		p = gen_open(&g, "lt_108", true, 0xa1b2c3d4u, 4, 65535, 108);
-		put32(&g, 1);
-		put32(&g, 2);
-		put32(&g, sizeof(rec));
-		put32(&g, sizeof(rec));
-		fwrite(rec, 1, sizeof(rec), g.f);
-		fclose(g.f);
+		p = one_record_file("lt_108", true, 108, rec, sizeof(rec));
 		c = ft_capture_open(p, MAX_FRAME, ts_off, ts_flag);
 		k = c == NULL ? 0 : ft_capture_read_burst(c, pool, 0, m, 2);
 		checkf("OpenBSD loopback (108), big-endian file: AF_INET6 (24) gives an IPv6 frame",
@@ -1213,16 +1223,9 @@ test_link_types(void)
 	/* A record whose made frame is above an mbuf, though its record is not
 	 * (raw IP: 14 bytes longer): left to the stream reader. */
 	{
-		struct gen g;
-		uint8_t rec[MAX_FRAME - 4] = { 0x45 };
+		static const uint8_t rec[MAX_FRAME - 4] = { 0x45 };
 
-		p = gen_open(&g, "lt_raw_long", false, 0xa1b2c3d4u, 4, 65535, 101);
-		put32(&g, 1);
-		put32(&g, 2);
-		put32(&g, sizeof(rec));
-		put32(&g, sizeof(rec));
-		fwrite(rec, 1, sizeof(rec), g.f);
-		fclose(g.f);
+		p = one_record_file("lt_raw_long", false, 101, rec, sizeof(rec));
 		expect_not_readable("raw IP, 2044 bytes: a 2058-byte frame", p,
 				    "record 1: a frame of 2058 bytes, above an mbuf's 2048", false);
 	}
