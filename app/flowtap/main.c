@@ -167,10 +167,14 @@ run(struct ft_app *app)
 		return -1;
 	if (ft_workers_create(app) < 0 || ft_detect_backlog_setup(app) < 0 ||
 	    ft_ports_setup(app) < 0 || ft_reader_setup(app) < 0 || ft_tx_setup(app) < 0 ||
-	    open_outputs(app) < 0 || register_control(app) < 0)
+	    open_outputs(app) < 0)
 		return -1;
 	ft_defrag_ports_ready(app);
+	/* Before the control commands: once /flowtap/ answers, dpdk-dumpcap
+	 * can attach (its request before rte_pdump_init() goes unanswered). */
 	setup_pdump(app);
+	if (register_control(app) < 0)
+		return -1;
 	for (i = 0; i < app->n_workers; i++)
 		rte_eal_remote_launch(ft_worker_main, app->workers[i], app->workers[i]->lcore);
 	ft_control_loop(app);

@@ -211,6 +211,21 @@ def capture_frames(path):
     return [bytes(d) for d, _ in RawPcapReader(path)]
 
 
+def telemetry_query(path, cmd, timeout=2):
+    """One command on a DPDK telemetry socket: its reply's value for cmd, or
+    None when the socket is not there, or the command not (yet) known."""
+    import socket
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+            s.settimeout(timeout)
+            s.connect(path)
+            s.recv(4096)
+            s.send(cmd.encode())
+            return json.loads(s.recv(1 << 20).decode()).get(cmd)
+    except (OSError, ValueError):
+        return None
+
+
 def tshark_frames(path):
     """Frames tshark counts in path, or None when tshark is not installed."""
     exe = shutil.which("tshark")
