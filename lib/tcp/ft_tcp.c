@@ -1019,6 +1019,9 @@ transitions:
  * such an ack (the capture may have lost the data) and moves the highest ack
  * with it, so after a bogus one every genuine ack would look old, and the
  * sender's data would all be dropped (an attacker's way to blind it).
+ * Judged for segments with data or a FIN, what an insertion needs: a bare
+ * ACK moves nothing a stale one could spoil (the highest ack only rises),
+ * and the check stays off the pure ACKs of the fast path.
  */
 static inline bool
 ack_too_old(const struct ft_tcp_conn *c, const struct ft_tcp_endpoint *s, uint32_t ack)
@@ -1032,7 +1035,7 @@ ack_too_old(const struct ft_tcp_conn *c, const struct ft_tcp_endpoint *s, uint32
  *   I   seq <= sender's maxend          (not beyond what the receiver allowed)
  *   II  end >= sender's end - receiver's maxwin  (not entirely too old)
  *   III ack <= receiver's end           (no ack of data never sent)
- *   IV  ack >= sender's highest ack - sender's maxwin (ack_too_old())
+ *   IV  ack >= sender's highest ack - sender's maxwin (ack_too_old(): data, FIN)
  * Only judged once both sides' sequence spaces are known. A segment failing
  * I, II or IV is dropped by the receiver; III is flagged (ack_unseen_data)
  * and tracked.
@@ -1055,7 +1058,8 @@ window_ok(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p, uint3
 			t->seq, t->ack, s->end, NULL);
 		return false;
 	}
-	if ((t->flags & FT_TCP_ACK) && ack_too_old(c, s, t->ack)) {
+	if ((t->flags & FT_TCP_ACK) && (p->payload_len != 0 || (t->flags & FT_TCP_FIN)) &&
+	    ack_too_old(c, s, t->ack)) {
 		anomaly(c, r, FT_EV_ACK_OUT_OF_WINDOW, FT_EVF_SEQ | FT_EVF_ACK | FT_EVF_EXPECTED,
 			t->seq, t->ack, s->ack - ft_tcp_maxwin(s), NULL);
 		return false;
@@ -1105,7 +1109,7 @@ fast_path_fits(const struct ft_tcp_conn *c, const struct ft_tcp_endpoint *s,
 	if (len != 0 && (seq_before(t->seq, s->data_end) || seq_after(t->seq, s->end)))
 		return false;
 	return !seq_after(t->seq, s->maxend) && !seq_before(end, s->end - ft_tcp_maxwin(rcv)) &&
-	       !seq_after(t->ack, rcv->end) && !ack_too_old(c, s, t->ack);
+	       !seq_after(t->ack, rcv->end) && (len == 0 || !ack_too_old(c, s, t->ack));
 }
 
 bool
