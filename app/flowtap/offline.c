@@ -9,7 +9,8 @@
  * several pcapng sections, a damaged file, jumbo frames) is opened and
  * counted with libpcap, as the PMD will read it. A capture of another link
  * layer that lib/capture reads (Linux cooked, raw IP, loopback: it makes
- * their frames Ethernet, which the PMD does not) is read once, as a stream.
+ * their frames Ethernet, which the PMD does not) is always read by it, on
+ * the control lcore; once, as a stream, when its scan refuses the file.
  *
  * A stream (standard input as "-", a FIFO, a pipe such as bash's
  * <(zcat f.pcap.gz)) cannot be read twice: lib/capture opens it here, reads
