@@ -42,8 +42,8 @@ open_stream(struct ft_app *app, const char *path)
 	int fd;
 
 	if (app->opt.reader == FT_READER_WORKER)
-		return ft_fail("--reader worker: '%s' is read by the control lcore (a stream, or a capture "
-			       "that is not Ethernet: a worker cannot read it through the pcap PMD)", path);
+		return ft_fail("--reader worker: a stream (--pcap - or a FIFO) is read by the control lcore "
+			       "(its worker cannot read it through the pcap PMD)");
 	if (strcmp(path, "-") == 0) {
 		if (isatty(STDIN_FILENO))
 			return ft_fail("--pcap -: standard input is a terminal; pipe a capture into it "

@@ -141,6 +141,9 @@ FT_CAPTURE_FIELD(16)
 FT_CAPTURE_FIELD(32)
 FT_CAPTURE_FIELD(64)
 
+/* A link header's field in network byte order. */
+#define NET_SWAPPED (RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN)
+
 /* A snapshot length as libpcap takes it for Ethernet. */
 static inline uint32_t
 adjust_snaplen(uint32_t snaplen)
@@ -268,19 +271,18 @@ rec_eth(struct pcap_rec *r, const uint8_t *rec, bool swapped)
 		type = af_ethertype(af);
 		break;
 	case LINKTYPE_LOOP:
-		af = (uint32_t)l[0] << 24 | (uint32_t)l[1] << 16 | (uint32_t)l[2] << 8 | l[3];
-		type = af_ethertype(af);
+		type = af_ethertype(field32(l, NET_SWAPPED));
 		break;
 	case LINKTYPE_LINUX_SLL:
 		/* packet type, ARPHRD type, address length, 8 address bytes, protocol */
-		type = (uint16_t)(l[14] << 8 | l[15]);
+		type = field16(l + 14, NET_SWAPPED);
 		if (l[4] == 0 && l[5] == 6)
 			memcpy(r->eth + 6, l + 6, 6);
 		break;
 	case LINKTYPE_LINUX_SLL2:
 		/* protocol, reserved, interface, ARPHRD type, packet type,
 		 * address length, 8 address bytes */
-		type = (uint16_t)(l[0] << 8 | l[1]);
+		type = field16(l, NET_SWAPPED);
 		if (l[11] == 6)
 			memcpy(r->eth + 6, l + 12, 6);
 		break;

@@ -65,8 +65,8 @@ extern "C" {
 /** What a scan found. */
 struct ft_capture_info {
 	uint64_t frames;       /**< whole records (all of them when readable) */
-	uint64_t bytes;        /**< captured bytes of those records */
-	uint32_t max_caplen;   /**< longest captured length seen */
+	uint64_t bytes;        /**< bytes of their frames, as delivered (see above) */
+	uint32_t max_caplen;   /**< longest frame seen, as delivered */
 	uint32_t linktype;     /**< the link type (pcapng: the first interface's), 0 unknown
 				    (or BSD loopback) */
 	bool not_ethernet;     /**< some frames are not Ethernet: delivered as Ethernet by this
