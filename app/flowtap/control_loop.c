@@ -543,6 +543,30 @@ ft_write_stats_json(struct ft_app *app, FILE *f)
 	return ferror(f) ? -1 : 0;
 }
 
+/* The checksum verdicts, when there are any; and when wrong sums are common
+ * in a capture, the likely reason (a host drops what flowtap set aside here,
+ * but a capture rewritten or anonymised without fixing its sums is not
+ * what a host got). */
+static void
+print_checksums(const struct ft_app *app, const struct ft_stats *s, FILE *f)
+{
+	const uint64_t ip_bad = s->malformed[FT_MAL_IP4_BAD_CHECKSUM];
+	const uint64_t bad = ip_bad + s->ctr[FT_CTR_TCP_BAD_CHECKSUM];
+	const uint64_t ip = s->ctr[FT_CTR_TCP] + s->ctr[FT_CTR_UDP] + s->ctr[FT_CTR_ICMP] +
+			    s->ctr[FT_CTR_OTHER_IP] + s->ctr[FT_CTR_FRAGMENT] + ip_bad;
+
+	if (bad + s->ctr[FT_CTR_TCP_CHECKSUM_PARTIAL] + s->ctr[FT_CTR_TCP_CHECKSUM_UNCHECKED] == 0)
+		return;
+	fprintf(f, "  checksums (%s): ip4 header wrong %" PRIu64 ", tcp wrong %" PRIu64
+		", tcp partial (offload) %" PRIu64 ", tcp not all captured %" PRIu64 "\n",
+		ft_checksums_name(app->cfg.checksums), ip_bad, s->ctr[FT_CTR_TCP_BAD_CHECKSUM],
+		s->ctr[FT_CTR_TCP_CHECKSUM_PARTIAL], s->ctr[FT_CTR_TCP_CHECKSUM_UNCHECKED]);
+	if (app->offline && bad * 10 >= ip && bad >= 10)
+		fprintf(f, "  note: %" PRIu64 " of %" PRIu64 " IP packets carry wrong checksums and were not "
+			"analysed, as a host drops them; a capture rewritten or anonymised without fixing "
+			"them? --set general.checksums=off takes every packet as it is\n", bad, ip);
+}
+
 void
 ft_print_summary(struct ft_app *app, FILE *f)
 {
@@ -574,6 +598,7 @@ ft_print_summary(struct ft_app *app, FILE *f)
 			s.ctr[FT_CTR_TX_FAILED]);
 	fprintf(f, "  flows created %" PRIu64 ", active %" PRIu64 "\n", s.ctr[FT_CTR_FLOWS_CREATED],
 		s.ctr[FT_CTR_FLOWS_ACTIVE]);
+	print_checksums(app, &s, f);
 	for (i = 0; i < FT_EV_MAX; i++) {
 		if (s.anomaly[i] == 0)
 			continue;

@@ -183,6 +183,11 @@ setup_port(struct ft_app *app, uint16_t port, unsigned int *rr)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	/* The NIC's checksum verdicts, where it gives them: a worker then sums
+	 * only what the NIC could not judge (worker.c, track.c). */
+	if (app->cfg.checksums != FT_CSUMS_OFF)
+		conf.rxmode.offloads |= info.rx_offload_capa &
+			(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM);
 
 	rc = rte_eth_dev_configure(port, nrxq, ntxq, &conf);
 	if (rc != 0)

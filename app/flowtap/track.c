@@ -424,6 +424,21 @@ payload_of(struct ft_worker *w, const struct rte_mbuf *m, const struct ft_pkt *p
 		pl->data = rte_pktmbuf_read(m, p->payload_off, n, w->payload_buf);
 }
 
+/* The anomalies of one segment: every one counted, an event for the first
+ * of its name on the flow (or for each, when the config asks). */
+static void
+emit_anomalies(struct ft_worker *w, const struct ft_flow *f, unsigned int dir,
+	       const struct ft_pkt *p, const struct ft_tcp_result *r, uint64_t now)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++) {
+		ft_stats_anomaly(&w->stats, r->a[i].type);
+		if (r->a[i].first || ft_app.cfg.every_occurrence)
+			emit_event(w, f, dir, p, &r->a[i], now);
+	}
+}
+
 static void
 track_tcp(struct ft_worker *w, struct ft_flow *f, unsigned int side, const struct ft_pkt *p,
 	  const struct rte_mbuf *m, uint64_t now)
@@ -431,7 +446,6 @@ track_tcp(struct ft_worker *w, struct ft_flow *f, unsigned int side, const struc
 	struct ft_tcp_payload pl;
 	struct ft_tcp_result r;
 	unsigned int dir = flow_dir(f, side);
-	unsigned int i;
 
 	payload_of(w, m, p, &pl);
 	ft_tcp_track(&f->tcp, dir, p, &pl, w->segs, f->conn_id, &r);
@@ -449,11 +463,7 @@ track_tcp(struct ft_worker *w, struct ft_flow *f, unsigned int side, const struc
 		ft_stats_add(&w->stats, FT_CTR_FLOWS_TCP, 1);
 		ft_tcp_track(&f->tcp, dir, p, &pl, w->segs, f->conn_id, &r);
 	}
-	for (i = 0; i < r.n; i++) {
-		ft_stats_anomaly(&w->stats, r.a[i].type);
-		if (r.a[i].first || ft_app.cfg.every_occurrence)
-			emit_event(w, f, dir, p, &r.a[i], now);
-	}
+	emit_anomalies(w, f, dir, p, &r, now);
 	/* Only bytes the receiver takes: a segment it drops (invalid flags,
 	 * outside the window) carrying other bytes at the same seq first would
 	 * otherwise be scanned instead of the real ones (an insertion). */
@@ -490,6 +500,72 @@ track_tcp(struct ft_worker *w, struct ft_flow *f, unsigned int side, const struc
 	}
 }
 
+/* Checksums ------------------------------------------------------------------ */
+
+/* The checksum verdicts of one burst's TCP segments, counted once per burst. */
+struct csum_counts {
+	uint32_t bad, partial, unchecked;
+};
+
+/*
+ * Would a host take this TCP segment, by its checksum ([general] checksums)?
+ * The NIC's "good" stands, except on a datagram reassembled here (its flags
+ * are no NIC's). Anything else is summed in software: the pseudo-header, the
+ * header and every payload byte, about one instruction per two bytes.
+ * @return true when the host drops it; *expected is then the right checksum
+ */
+static inline bool
+tcp_csum_bad(const struct rte_mbuf *m, const struct ft_pkt *p, struct csum_counts *cc,
+	     uint16_t *expected)
+{
+	enum ft_csum_result r;
+
+	if (ft_app.cfg.checksums == FT_CSUMS_OFF)
+		return false;
+	if ((m->ol_flags & (RTE_MBUF_F_RX_L4_CKSUM_MASK | ft_app.reasm_flag)) ==
+	    RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		return false;
+	r = ft_decode_tcp_csum(m, p, expected);
+	if (likely(r == FT_CSUM_GOOD))
+		return false;
+	if (r == FT_CSUM_UNCHECKED) {
+		cc->unchecked++;
+		return false;
+	}
+	if (r == FT_CSUM_PARTIAL && ft_app.cfg.checksums == FT_CSUMS_AUTO) {
+		cc->partial++;
+		return false;
+	}
+	cc->bad++;
+	return true;
+}
+
+static void
+csum_counts_add(struct ft_worker *w, const struct csum_counts *cc)
+{
+	if (likely((cc->bad | cc->partial | cc->unchecked) == 0))
+		return;
+	ft_stats_add(&w->stats, FT_CTR_TCP_BAD_CHECKSUM, cc->bad);
+	ft_stats_add(&w->stats, FT_CTR_TCP_CHECKSUM_PARTIAL, cc->partial);
+	ft_stats_add(&w->stats, FT_CTR_TCP_CHECKSUM_UNCHECKED, cc->unchecked);
+}
+
+/* A segment of a connection we follow that its receiver drops for its
+ * checksum: nothing of it is tracked, not even the flow's last-seen time (a
+ * stream of such segments must not keep a dead flow alive). */
+static void
+track_bad_checksum(struct ft_worker *w, struct ft_flow *f, unsigned int side,
+		   const struct ft_pkt *p, uint16_t expected, uint64_t now)
+{
+	struct ft_tcp_result r;
+	const unsigned int dir = flow_dir(f, side);
+
+	ft_tcp_bad_checksum(&f->tcp, dir, p, expected, &r);
+	emit_anomalies(w, f, dir, p, &r, now);
+}
+
+/* Flows, per burst ----------------------------------------------------------- */
+
 void
 ft_track_burst(struct ft_worker *w, struct rte_mbuf **m, const struct ft_pkt *meta, unsigned int n)
 {
@@ -497,7 +573,9 @@ ft_track_burst(struct ft_worker *w, struct rte_mbuf **m, const struct ft_pkt *me
 	const struct ft_flow_key *kp[FT_MAX_BURST];
 	struct ft_flow *flows[FT_MAX_BURST];
 	uint32_t sigs[FT_MAX_BURST];
-	uint8_t side[FT_MAX_BURST], which[FT_MAX_BURST];
+	uint8_t side[FT_MAX_BURST], which[FT_MAX_BURST], bad[FT_MAX_BURST];
+	uint16_t expected[FT_MAX_BURST];
+	struct csum_counts cc = { 0, 0, 0 };
 	unsigned int i, j, k = 0, made = 0;
 
 	for (i = 0; i < n; i++) {
@@ -507,6 +585,7 @@ ft_track_burst(struct ft_worker *w, struct rte_mbuf **m, const struct ft_pkt *me
 		 * reassembly, the rest has none. */
 		if (p->cls > FT_CLS_OTHER_IP)
 			continue;
+		bad[k] = p->cls == FT_CLS_TCP && tcp_csum_bad(m[i], p, &cc, &expected[k]);
 		side[k] = (uint8_t)ft_flow_key_make(p, &keys[k]);
 		kp[k] = &keys[k];
 		sigs[k] = p->hash;
@@ -538,6 +617,12 @@ ft_track_burst(struct ft_worker *w, struct rte_mbuf **m, const struct ft_pkt *me
 		 * so an entry found before it may now be another flow's. */
 		if ((f == NULL && made != 0) || unlikely(w->burst_evicted != 0))
 			f = ft_flow_lookup(w->flows, &keys[j], sigs[j]);
+		if (unlikely(bad[j])) {
+			/* No flow is made for it: its receiver never saw it. */
+			if (f != NULL && (f->fflags & FT_FLOW_F_TCP))
+				track_bad_checksum(w, f, side[j], p, expected[j], now);
+			continue;
+		}
 		if (f == NULL) {
 			f = flow_create(w, p, &keys[j], sigs[j], side[j], now);
 			if (f == NULL)
@@ -557,6 +642,7 @@ ft_track_burst(struct ft_worker *w, struct rte_mbuf **m, const struct ft_pkt *me
 	}
 	if (w->obs_n != 0)
 		obs_flush(w);
+	csum_counts_add(w, &cc);
 	ft_stats_set(&w->stats, FT_CTR_FLOWS_ACTIVE, ft_flow_count(w->flows));
 }
 

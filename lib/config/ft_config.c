@@ -36,7 +36,7 @@ enum ft_key_type {
 	FT_KEY_POW2,   /* uint32_t, decimal, [min, max], power of two */
 	FT_KEY_OCTAL,  /* uint32_t, octal (file modes), [min, max] */
 	FT_KEY_BOOL,   /* bool */
-	FT_KEY_MODE,   /* enum ft_mode */
+	FT_KEY_NAMED,  /* an enum, by the names in ft_config_key.names */
 	FT_KEY_STR,    /* char[FT_CONFIG_STR_LEN] */
 	FT_KEY_PAIRS,  /* char[FT_CONFIG_STR_LEN], "auto" or "A-B,C-D" */
 	FT_KEY_POLICY, /* uint32_t enum ft_defrag_policy, by name */
@@ -53,16 +53,35 @@ struct ft_config_key {
 	const char *doc;
 };
 
+static const char * const ft_mode_names[] = {
+	[FT_MODE_PASSIVE] = "passive",
+	[FT_MODE_INLINE] = "inline",
+	NULL
+};
+
+static const char * const ft_checksums_names[] = {
+	[FT_CSUMS_AUTO] = "auto",
+	[FT_CSUMS_STRICT] = "strict",
+	[FT_CSUMS_OFF] = "off",
+	NULL
+};
+
+/* FT_KEY_NAMED stores the name's index as an unsigned int. */
+_Static_assert(sizeof(enum ft_mode) == sizeof(unsigned int) &&
+	       sizeof(enum ft_checksums) == sizeof(unsigned int), "an enum is not an int");
+
 #define FT_OFF(field) offsetof(struct ft_config, field)
 
 /* Everything about a key lives here: parsing, range checks, defaults,
  * ft_config_foreach() and the tests all walk this table, and
  * config/flowtap.conf must list the same keys with the same defaults. */
 static const struct ft_config_key ft_config_keys[] = {
-	{ "general", "mode", FT_KEY_MODE, FT_OFF(mode), 0, 0, "passive",
+	{ "general", "mode", FT_KEY_NAMED, FT_OFF(mode), 0, 0, "passive",
 	  "passive: receive, track, free; inline: forward to the paired port" },
 	{ "general", "status_interval", FT_KEY_UINT, FT_OFF(status_interval), 0, 3600, "1",
 	  "seconds between status lines on stderr, 0 = off" },
+	{ "general", "checksums", FT_KEY_NAMED, FT_OFF(checksums), 0, 0, "auto",
+	  "auto: verify IPv4 and TCP checksums, take offloaded ones; strict: verify; off" },
 
 	{ "ports", "rx_desc", FT_KEY_UINT, FT_OFF(rx_desc), 64, 16384, "1024",
 	  "descriptors per rx queue" },
@@ -176,17 +195,48 @@ static const struct ft_config_key ft_config_keys[] = {
 
 #define FT_NB_KEYS (sizeof(ft_config_keys) / sizeof(ft_config_keys[0]))
 
-static const char * const ft_mode_names[] = {
-	[FT_MODE_PASSIVE] = "passive",
-	[FT_MODE_INLINE] = "inline",
+/* The names of each FT_KEY_NAMED key's values, by the key's field. */
+static const struct {
+	size_t offset;
+	const char *const *names; /* NULL-terminated, indexed by value */
+} ft_named_keys[] = {
+	{ FT_OFF(mode), ft_mode_names },
+	{ FT_OFF(checksums), ft_checksums_names },
 };
+
+static const char *const *
+ft_key_names(const struct ft_config_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ft_named_keys) / sizeof(ft_named_keys[0]); i++)
+		if (ft_named_keys[i].offset == k->offset)
+			return ft_named_keys[i].names;
+	return NULL; /* unreachable: every named key is listed (test_config walks them) */
+}
+
+/* The name of value @p v of a NULL-terminated names table. */
+static const char *
+ft_name_of(const char *const *names, unsigned int v)
+{
+	unsigned int i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (i == v)
+			return names[i];
+	return "unknown";
+}
 
 const char *
 ft_mode_name(enum ft_mode m)
 {
-	if ((unsigned int)m < sizeof(ft_mode_names) / sizeof(ft_mode_names[0]))
-		return ft_mode_names[m];
-	return "unknown";
+	return ft_name_of(ft_mode_names, (unsigned int)m);
+}
+
+const char *
+ft_checksums_name(enum ft_checksums c)
+{
+	return ft_name_of(ft_checksums_names, (unsigned int)c);
 }
 
 /* Messages end up on one line of stderr: a control character from a value
@@ -453,17 +503,23 @@ ft_key_set(struct ft_config *c, const struct ft_config_key *k, const char *origi
 		}
 		*(bool *)field = b;
 		return 0;
-	case FT_KEY_MODE:
-		if (strcasecmp(value, "passive") == 0) {
-			*(enum ft_mode *)field = FT_MODE_PASSIVE;
-		} else if (strcasecmp(value, "inline") == 0) {
-			*(enum ft_mode *)field = FT_MODE_INLINE;
-		} else {
-			ft_key_err(err, errlen, origin, k, "%s must be passive or inline",
-				   ft_echo(echo, sizeof(echo), value));
-			return -1;
-		}
-		return 0;
+	case FT_KEY_NAMED: {
+		const char *const *names = ft_key_names(k);
+		unsigned int i;
+		char list[128] = "";
+
+		for (i = 0; names[i] != NULL; i++)
+			if (strcasecmp(value, names[i]) == 0) {
+				*(unsigned int *)field = i;
+				return 0;
+			}
+		for (i = 0; names[i] != NULL; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 i == 0 ? "" : names[i + 1] == NULL ? " or " : ", ", names[i]);
+		ft_key_err(err, errlen, origin, k, "%s must be %s",
+			   ft_echo(echo, sizeof(echo), value), list);
+		return -1;
+	}
 	case FT_KEY_POLICY:
 		if (ft_defrag_policy_by_name(value) >= FT_DEFRAG_POLICY_MAX) {
 			ft_key_err(err, errlen, origin, k,
@@ -516,8 +572,8 @@ ft_key_format(const struct ft_config *c, const struct ft_config_key *k,
 	case FT_KEY_BOOL:
 		snprintf(buf, len, "%s", *(const bool *)field ? "yes" : "no");
 		return;
-	case FT_KEY_MODE:
-		snprintf(buf, len, "%s", ft_mode_name(*(const enum ft_mode *)field));
+	case FT_KEY_NAMED:
+		snprintf(buf, len, "%s", ft_name_of(ft_key_names(k), *(const unsigned int *)field));
 		return;
 	case FT_KEY_POLICY:
 		snprintf(buf, len, "%s", ft_defrag_policy_name(*(const uint32_t *)field));

@@ -38,11 +38,20 @@ enum ft_mode {
 	FT_MODE_INLINE,      /**< bump in the wire: forward to the paired port */
 };
 
+/** Which checksums flowtap verifies before it takes a packet as a host would. */
+enum ft_checksums {
+	FT_CSUMS_AUTO = 0, /**< verify; a TCP checksum holding only the pseudo-header sum
+			        (a capture taken on a host with offload or GRO) is taken */
+	FT_CSUMS_STRICT,   /**< verify; such a partial checksum is a bad one */
+	FT_CSUMS_OFF,      /**< take every packet (flowtap before 0.4.9) */
+};
+
 /** The whole configuration. Defaults in ft_config_defaults(). */
 struct ft_config {
 	/* [general] */
 	enum ft_mode mode;                 /**< mode = passive|inline */
 	uint32_t status_interval;          /**< status_interval: s between stderr status lines, 0 off */
+	enum ft_checksums checksums;       /**< checksums = auto|strict|off */
 
 	/* [ports] */
 	uint32_t rx_desc;                  /**< rx_desc: descriptors per rx queue */
@@ -156,6 +165,9 @@ void ft_config_foreach(const struct ft_config *c, ft_config_visit_fn fn, void *a
 
 /** Name of a mode: "passive" or "inline". */
 const char *ft_mode_name(enum ft_mode m);
+
+/** Name of a checksums setting: "auto", "strict" or "off". */
+const char *ft_checksums_name(enum ft_checksums c);
 
 /**
  * Format a start-up error into @p err (up to @p errlen bytes) as one line:

@@ -16,6 +16,7 @@
 #include <rte_ether.h>
 #include <rte_hash_crc.h>
 #include <rte_ip.h>
+#include <rte_mbuf.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
 #ifdef RTE_ARCH_X86_64
@@ -601,6 +602,91 @@ ft_decode_sym_hash(const uint8_t *a, uint16_t ap, const uint8_t *b, uint16_t bp,
 #endif
 }
 
+/* Checksums ---------------------------------------------------------------- */
+
+static inline uint16_t
+csum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/*
+ * The folded sum of @p len bytes at @p off of a frame, across its mbufs.
+ * DPDK 22.11's rte_raw_cksum_mbuf() is not used: after a segment of odd
+ * length it byte-swaps the next segment's 32-bit sum truncated to 16 bits,
+ * losing that segment's carries (a wrong verdict on a chain split at an odd
+ * byte: tests/unit/test_decode.c has one).
+ * @return 0, or -1 when the frame holds fewer bytes
+ */
+static int
+chain_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *out)
+{
+	uint32_t done = 0, sum = 0;
+
+	if (likely(off + len <= m->data_len)) {
+		*out = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), len);
+		return 0;
+	}
+	if (off + len > rte_pktmbuf_pkt_len(m))
+		return -1;
+	while (m != NULL && off >= m->data_len) {
+		off -= m->data_len;
+		m = m->next;
+	}
+	for (; done < len && m != NULL; m = m->next, off = 0) {
+		const uint32_t n = RTE_MIN((uint32_t)m->data_len - off, len - done);
+		const uint16_t s = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), n);
+
+		/* A segment that starts at an odd byte of the sum has its words
+		 * shifted by one: its sum is the byte-swapped one. */
+		sum += (done & 1) ? rte_bswap16(s) : s;
+		done += n;
+	}
+	if (done != len)
+		return -1; /* a chain shorter than its pkt_len says */
+	*out = csum_fold(sum);
+	return 0;
+}
+
+/* Sums are of 16-bit words as loaded natively from network-order bytes
+ * (as DPDK's rte_raw_cksum() sums them): a ones' complement sum commutes
+ * with swapping bytes, so only the result needs rte_be_to_cpu_16(). */
+enum ft_csum_result
+ft_decode_tcp_csum(const struct rte_mbuf *m, const struct ft_pkt *p, uint16_t *expected)
+{
+	const uint32_t tcp_len = (uint32_t)p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
+	const unsigned int alen = p->ip_ver == 4 ? 4 : 16;
+	uint16_t data, field, pseudo;
+	uint32_t sum;
+
+	/* ft_decode() bounded ip_len by the frame; a capture's snap length can
+	 * still have cut the segment short of it. */
+	if (chain_sum(m, p->l4_off, tcp_len, &data) != 0)
+		return FT_CSUM_UNCHECKED;
+	sum = __rte_raw_cksum(p->src, alen, 0);
+	sum = __rte_raw_cksum(p->dst, alen, sum);
+	sum += rte_cpu_to_be_16((uint16_t)IPPROTO_TCP);
+	/* IPv4's pseudo-header has a 16-bit length, IPv6's a 32-bit one: at
+	 * most 65535 here, so its high half is zero either way. */
+	sum += rte_cpu_to_be_16((uint16_t)tcp_len);
+	pseudo = csum_fold(sum);
+	if (csum_fold((uint32_t)pseudo + data) == 0xffff)
+		return FT_CSUM_GOOD;
+	/* The header is within the first mbuf: ft_decode() read it there. */
+	memcpy(&field, rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off + 16), 2);
+	if (expected != NULL)
+		*expected = rte_be_to_cpu_16((uint16_t)~csum_fold((uint32_t)pseudo + data +
+								   (uint16_t)~field));
+	/* 0 and 0xffff are the same number in ones' complement. */
+	if (field == pseudo || ((uint16_t)(field ^ pseudo) == 0xffff && (field == 0 || pseudo == 0)))
+		return FT_CSUM_PARTIAL;
+	return FT_CSUM_BAD;
+}
+
+/* Names --------------------------------------------------------------------- */
+
 static const char *const ft_class_names[] = {
 	[FT_CLS_TCP] = "tcp",
 	[FT_CLS_UDP] = "udp",
@@ -636,6 +722,7 @@ static const char *const ft_mal_names[] = {
 	[FT_MAL_TRUNC_PPPOE] = "trunc_pppoe",
 	[FT_MAL_PPPOE_BAD_HEADER] = "pppoe_bad_header",
 	[FT_MAL_PPPOE_BAD_LEN] = "pppoe_bad_len",
+	[FT_MAL_IP4_BAD_CHECKSUM] = "ip4_bad_checksum",
 };
 _Static_assert(RTE_DIM(ft_mal_names) == FT_MAL_MAX, "a malformed reason has no name");
 

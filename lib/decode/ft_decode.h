@@ -13,6 +13,9 @@
  * reasons a frame is malformed, and the software symmetric hash that decides
  * which worker owns a packet.
  *
+ * Also the checksums a host verifies before it takes a packet: the IPv4
+ * header's and TCP's (ft_decode_ip4_csum_ok(), ft_decode_tcp_csum()).
+ *
  * The decoder never reads past @p caplen bytes and never writes to the
  * packet. It does not allocate and has no global state, so every worker can
  * call it concurrently.
@@ -70,6 +73,8 @@ enum ft_malformed_reason {
 	FT_MAL_TRUNC_PPPOE,        /**< PPPoE session header or PPP protocol field cut off */
 	FT_MAL_PPPOE_BAD_HEADER,   /**< PPPoE version/type not 1/1, or code not 0 (session data) */
 	FT_MAL_PPPOE_BAD_LEN,      /**< PPPoE length below 2 (no PPP protocol) or beyond the frame */
+	FT_MAL_IP4_BAD_CHECKSUM,   /**< IPv4 header checksum wrong (set by the worker, not by
+				        ft_decode(): see ft_decode_ip4_csum_ok()) */
 	FT_MAL_MAX
 };
 
@@ -198,6 +203,68 @@ ft_addr_cmp(const uint8_t *a, const uint8_t *b)
 	y = __builtin_bswap64(y);
 	return x < y ? -1 : 1;
 }
+
+/**
+ * Whether a decoded IPv4 packet's header checksum is right (the ones'
+ * complement sum of the header's 16-bit words is 0xffff). Not IPv4: true.
+ * Inline: every IPv4 packet pays it, and a call cost as much as the sum.
+ *
+ * @param frame  the frame ft_decode() decoded into @p p (the header is
+ *               within its caplen: ft_decode() checked the IHL against it)
+ */
+static inline bool
+ft_decode_ip4_csum_ok(const uint8_t *frame, const struct ft_pkt *p)
+{
+	const uint8_t *h = frame + p->l3_off;
+	const unsigned int words = (h[0] & 0x0fu); /* 32-bit words: 5..15 */
+	uint64_t sum = 0;
+	unsigned int i;
+	uint32_t w;
+
+	if (p->ip_ver != 4)
+		return true;
+	for (i = 0; i < words; i++) {
+		memcpy(&w, h + 4 * i, 4);
+		sum += w;
+	}
+	/* The sum of 32-bit words folds to the same 16-bit ones' complement
+	 * sum as the 16-bit words' (RFC 1071 section 2(B)), in either byte order. */
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	return sum == 0xffffu;
+}
+
+/** What a TCP segment's checksum says (ft_decode_tcp_csum()). */
+enum ft_csum_result {
+	FT_CSUM_GOOD = 0,  /**< right: a host takes the segment */
+	FT_CSUM_BAD,       /**< wrong: a host drops the segment */
+	FT_CSUM_PARTIAL,   /**< holds only the pseudo-header's sum: what a Linux or BSD host
+			        writes when its NIC is to finish the sum (checksum offload), and
+			        what Linux's GRO leaves in segments it merged; seen in captures
+			        taken on such a host, never right on a wire */
+	FT_CSUM_UNCHECKED, /**< the segment is not all there (a capture's snap length): not judged */
+};
+
+struct rte_mbuf;
+
+/**
+ * Verify a decoded TCP segment's checksum in software: pseudo-header
+ * (addresses, protocol, TCP length), header and payload, across chained
+ * mbufs. The TCP length is the IP datagram's length less its headers, so
+ * IPv4 options and IPv6 extension headers are not summed. (An IPv6 Routing
+ * header's final destination is not looked for: the destination field is
+ * summed, which is right unless the segment is still being source-routed.)
+ *
+ * @param m         the mbuf @p p was decoded from (a reassembled datagram too)
+ * @param p         ft_pkt.cls must be FT_CLS_TCP
+ * @param expected  if not NULL, set to the checksum the segment should carry
+ *                  (host order) when the result is FT_CSUM_BAD or FT_CSUM_PARTIAL
+ * @return the verdict
+ */
+enum ft_csum_result ft_decode_tcp_csum(const struct rte_mbuf *m, const struct ft_pkt *p,
+				       uint16_t *expected);
 
 /** Name of a class, e.g. "tcp"; "unknown" when out of range. */
 const char *ft_pkt_class_name(unsigned int cls);

@@ -51,6 +51,9 @@ extern "C" {
 	X(TX_FAILED, "packets.tx_failed", 0)                                  \
 	X(TX_RETRIED, "packets.tx_retried", 0)                                \
 	X(TCP_OPT_INVALID, "packets.tcp_opt_invalid", 0)                      \
+	X(TCP_BAD_CHECKSUM, "packets.tcp_bad_checksum", 0)                    \
+	X(TCP_CHECKSUM_PARTIAL, "packets.tcp_checksum_partial", 0)            \
+	X(TCP_CHECKSUM_UNCHECKED, "packets.tcp_checksum_unchecked", 0)        \
 	X(HANDOFF_OUT, "handoff.out", 0)                                      \
 	X(HANDOFF_IN, "handoff.in", 0)                                        \
 	X(HANDOFF_TX_OUT, "handoff.tx_out", 0)                                \

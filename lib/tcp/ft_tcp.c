@@ -134,13 +134,13 @@ step(struct ft_tcp_endpoint *e, enum tcp_ev ev)
 /* History letter kinds; a kind is recorded once per direction unless said. */
 enum hist_kind {
 	H_SYN = 0, H_SYNACK, H_ACK, H_DATA, H_FIN, H_RST, H_GAP, H_REXMIT,
-	H_ZWIN, H_FINRST, H_MULTI, H_MAX
+	H_ZWIN, H_FINRST, H_MULTI, H_CSUM, H_MAX
 };
 
 static const char hist_letter[H_MAX] = {
 	[H_SYN] = 'S', [H_SYNACK] = 'H', [H_ACK] = 'A', [H_DATA] = 'D',
 	[H_FIN] = 'F', [H_RST] = 'R', [H_GAP] = 'G', [H_REXMIT] = 'T',
-	[H_ZWIN] = 'W', [H_FINRST] = 'I', [H_MULTI] = 'Q',
+	[H_ZWIN] = 'W', [H_FINRST] = 'I', [H_MULTI] = 'Q', [H_CSUM] = 'C',
 };
 
 /* Letter codes in ft_tcp_conn.hist_lo/hist_hi: 1 + kind * 2 + direction
@@ -698,6 +698,22 @@ anomaly(struct ft_tcp_conn *c, struct ft_tcp_result *r, enum ft_event_type type,
 		snprintf(a->detail, sizeof(a->detail), "%s", detail);
 	else
 		a->detail[0] = '\0';
+}
+
+void
+ft_tcp_bad_checksum(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
+		    uint16_t expected, struct ft_tcp_result *r)
+{
+	char detail[40];
+
+	memset(r, 0, sizeof(*r));
+	r->dropped = 1;
+	/* Zeek repeats C at 10, 100, ... bad segments; one per direction here
+	 * (no room for another counter in the two cache lines). */
+	hist_check(c, dir, H_CSUM, H_CSUM);
+	snprintf(detail, sizeof(detail), "expected 0x%04x", expected);
+	anomaly(c, r, FT_EV_TCP_BAD_CHECKSUM, FT_EVF_SEQ | FT_EVF_ACK, p->tcp.seq, p->tcp.ack, 0,
+		detail);
 }
 
 bool

@@ -315,6 +315,18 @@ struct ft_tcp_payload {
 };
 
 /**
+ * A segment of the connection whose checksum is wrong (ft_decode_tcp_csum()):
+ * its receiver drops it, so nothing of it is tracked (no state, counter or
+ * window moves). It adds Zeek's history letter C (c from the responder),
+ * once per direction, and the anomaly tcp_bad_checksum.
+ *
+ * @param expected  the checksum it should carry (for the event's detail)
+ * @param r         filled: dropped, that one anomaly
+ */
+void ft_tcp_bad_checksum(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
+			 uint16_t expected, struct ft_tcp_result *r);
+
+/**
  * Is the sender of a connection's first segment its originator?
  * @return false for a SYN+ACK (its receiver sent the SYN we missed), else true
  */

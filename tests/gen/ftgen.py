@@ -113,7 +113,7 @@ class Capture:
 
     def tcp_connections(self):
         """Distinct TCP connections (VLANs + both endpoints) among the tcp frames."""
-        return len({refdecode.conn_key(f) for f, lab in zip(self.frames, self.labels) if lab == "tcp"})
+        return len({refdecode.conn_key(f) for f, lab in zip(self.frames, self.labels) if lab == "tcp"} - {None})
 
     def counts(self):
         pk = {"rx": len(self.frames), "rx_bytes": sum(len(f) for f in self.frames)}
@@ -134,6 +134,10 @@ class Capture:
                 pk[lab] += 1
         pk["malformed"] = mal
         pk["tcp_opt_invalid"] = sum(1 for f in self.frames if refdecode.tcp_opt_bad(f))
+        verdicts = [refdecode.tcp_csum(f) for f in self.frames]
+        pk["tcp_bad_checksum"] = verdicts.count("bad")
+        pk["tcp_checksum_partial"] = verdicts.count("partial")
+        pk["tcp_checksum_unchecked"] = verdicts.count("unchecked")
         return pk
 
     def truth(self):
@@ -170,12 +174,16 @@ def truth_path(pcap_path):
 
 def inet_csum(data):
     """The Internet checksum (RFC 1071) of data."""
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+    return ~refdecode.sum16(data) & 0xFFFF
+
+
+def with_bad_tcp_csum(frame):
+    """The frame with its TCP checksum made wrong (a host drops it unread)."""
+    ctx = {}
+    refdecode.classify(frame, ctx)
+    b = bytearray(frame)
+    b[ctx["tcp"][0] + 16] ^= 0x5A
+    return b
 
 
 def write_main(build, argv):

@@ -17,9 +17,15 @@ Writes into OUTDIR (default tests/data/frag) NAME.pcap and NAME.json for:
                  reassembly).
   frag_overlap   five connections whose data segment is sent as a Novak
                  overlap pattern (different bytes in the overlaps), each
-                 retransmitted unfragmented with the bytes one policy keeps:
-                 under policy P only the connection retransmitting P's bytes
-                 has no retransmit_different_data.
+                 with the TCP checksum of the bytes one policy keeps (as an
+                 attacker aiming at a host of that policy writes it) and
+                 retransmitted unfragmented with those bytes: under policy P
+                 only the connection aimed at P takes its datagram; the
+                 others' fail their checksum (tcp_bad_checksum, and their
+                 retransmission is the first copy a host takes). With
+                 checksums = off, every datagram is taken and only the
+                 connection retransmitting P's bytes has no
+                 retransmit_different_data.
   frag_anomalies one datagram per anomaly: tiny first fragment, oversize,
                  DF on a fragment, too many fragments, timeout, two last
                  fragments, data beyond the end, reserved flag, IPv6 non-last
@@ -233,9 +239,15 @@ def gen_tcp(outdir):
 
 
 # ---------------------------------------------------------------- frag_overlap
-def novak_frags(c, ident):
-    """F0 = TCP header + 4 bytes, then the pattern shifted by 3 units."""
-    tb, _ = c.tcp_bytes(b"\0" * 4 + b"\0" * 96)
+def policy_bytes(pol):
+    """The 100 payload bytes a host of policy pol reassembles."""
+    return b"\0" * 4 + b"".join(ch.encode() * 8 for ch in POLICIES[pol])
+
+
+def novak_frags(c, ident, pol):
+    """F0 = TCP header (its checksum that of pol's bytes) + 4 bytes, then the
+    pattern shifted by 3 units."""
+    tb, _ = c.tcp_bytes(policy_bytes(pol))
     head = tb[:24]
     out = [(0, head, True)]
     for off, ln, digit in NOVAK:
@@ -255,18 +267,27 @@ def gen_overlap(outdir):
     for i, pol in enumerate(POLICIES):
         c = Conn("10.3.0.%d" % (10 + i), "10.3.0.1", 42000 + i, 80)
         c.open(cap)
-        for f in novak_frags(c, 0x300 + i):
+        for f in novak_frags(c, 0x300 + i, pol):
             cap.add(f)
         truth["fragments"] += 1 + len(NOVAK)
-        kept = b"\0" * 4 + b"".join(ch.encode() * 8 for ch in POLICIES[pol])
+        kept = policy_bytes(pol)
         cap.add(c.seg("c", "PA", kept, ident=0x400 + i))
         c.close(cap, len(kept))
         conns.append((pol, c))
+    truth["policies_checksums_off"] = {}
     for pol in POLICIES:
         truth["policies"][pol] = {
+            "records": [dict(record(c, 6, 3, 100, []) if p == pol else
+                             record(c, 5, 3, 100, ["tcp_bad_checksum"]),
+                             what="aimed at %s" % p) for p, c in conns],
+            "retransmit_different_data": 0,
+            "tcp_bad_checksum": len(POLICIES) - 1,
+        }
+        truth["policies_checksums_off"][pol] = {
             "records": [dict(record(c, 6, 3, 100, [] if p == pol else ["retransmit_different_data"]),
                              what="retransmits %s's bytes" % p) for p, c in conns],
             "retransmit_different_data": len(POLICIES) - 1,
+            "tcp_bad_checksum": 0,
         }
     # Per datagram F4, F5 and F6 overlap held fragments, all with different bytes.
     truth["overlaps"] = 3 * len(POLICIES)

@@ -72,7 +72,17 @@ def raw_ip4(proto, l4, ihl=5, tot=None, ver=4, ident=0x4242, frag=0x4000, ttl=64
     h += opts
     cs = ftgen.inet_csum(h[:20] + opts)
     h = h[:10] + struct.pack("!H", cs) + h[12:]
-    return h + l4
+    return h + tcp_csum_filled(proto, l4, h[12:16], h[16:20], struct.pack("!xBH", 6, len(l4)))
+
+
+def tcp_csum_filled(proto, l4, src, dst, pseudo_tail):
+    """l4 with its TCP checksum written in when raw_tcp() left it 0, as a
+    host sends it (a segment with a wrong one is another frame: its receiver
+    drops it); anything else as it is."""
+    if proto != 6 or len(l4) < 18 or l4[16:18] != b"\0\0":
+        return l4
+    cs = ftgen.inet_csum(src + dst + pseudo_tail + l4)
+    return l4[:16] + struct.pack("!H", cs) + l4[18:]
 
 
 def ip6_addr(a):
@@ -80,10 +90,18 @@ def ip6_addr(a):
     return ipaddress.IPv6Address(a).packed
 
 
-def raw_ip6(nh, payload, plen=None, ver=6, hlim=64, src=V6A, dst=V6B):
+def raw_ip6(nh, payload, plen=None, ver=6, hlim=64, src=V6A, dst=V6B, tcp_at=None):
+    """IPv6 header + payload; tcp_at: where TCP starts in payload, after extension headers."""
     if plen is None:
         plen = len(payload)
-    return struct.pack("!IHBB", ver << 28, plen & 0xFFFF, nh, hlim) + ip6_addr(src) + ip6_addr(dst) + payload
+    if tcp_at is None:
+        tcp_at, nh_tcp = 0, nh
+    else:
+        nh_tcp = 6
+    tcp = payload[tcp_at:]
+    return (struct.pack("!IHBB", ver << 28, plen & 0xFFFF, nh, hlim) + ip6_addr(src) + ip6_addr(dst) +
+            payload[:tcp_at] +
+            tcp_csum_filled(nh_tcp, tcp, ip6_addr(src), ip6_addr(dst), struct.pack("!IxxxB", len(tcp), 6)))
 
 
 def ext8(nh, units=0, fill=b""):
@@ -198,13 +216,13 @@ def tcp_flows(cap):
     for _ in range(8):
         chain = ext8(nh) + chain
         nh = 60
-    cap.add(raw_eth(0x86DD, raw_ip6(60, chain + pl)), "tcp", "v6 8 DST ext headers then TCP SYN (limit)")
+    cap.add(raw_eth(0x86DD, raw_ip6(60, chain + pl, tcp_at=len(chain))), "tcp", "v6 8 DST ext headers then TCP SYN (limit)")
     # 9. routing header, AH, atomic fragment in front of TCP
     p = Ether(src=MAC_A, dst=MAC_B) / IPv6(src=V6A, dst=V6B) / IPv6ExtHdrRouting(addresses=[V6B]) / \
         TCP(sport=50003, dport=80, flags="S", seq=5)
     cap.add(p, "tcp", "v6 routing header then TCP SYN")
     ah = struct.pack("!BBHII", 6, 4, 0, 0x1000, 1) + b"\0" * 12  # (4+2)*4 = 24 bytes
-    cap.add(raw_eth(0x86DD, raw_ip6(51, ah + raw_tcp(50004, 80, 7, 0))), "tcp", "v6 AH then TCP SYN")
+    cap.add(raw_eth(0x86DD, raw_ip6(51, ah + raw_tcp(50004, 80, 7, 0), tcp_at=len(ah))), "tcp", "v6 AH then TCP SYN")
     p = Ether(src=MAC_A, dst=MAC_B) / IPv6(src=V6A, dst=V6B) / IPv6ExtHdrFragment(offset=0, m=0, id=77) / \
         TCP(sport=50005, dport=80, flags="S", seq=9)
     cap.add(p, "tcp", "v6 atomic fragment header then TCP SYN (not a fragment)")
@@ -414,6 +432,13 @@ def malformed(cap):
     cap.add(raw_eth(0x0800, raw_ip4(6, raw_tcp(), tot=19)), M + "ip4_bad_totlen", "total length 19 < IHL*4")
     cap.add(raw_eth(0x0800, raw_ip4(6, raw_tcp(), tot=1000)), M + "ip4_bad_totlen", "total length 1000 > frame")
     cap.add(raw_eth(0x0800, raw_ip4(6, raw_tcp(), tot=41)), M + "ip4_bad_totlen", "total length 1 byte > frame")
+    b = bytearray(raw_ip4(6, raw_tcp(sport=1240, flags=0x02)))
+    b[10] ^= 0x01  # the header checksum one bit off: a host drops it unread
+    cap.add(raw_eth(0x0800, bytes(b)), M + "ip4_bad_checksum", "SYN whose IPv4 header checksum is wrong")
+    b = bytearray(raw_ip4(17, raw_udp(payload=b"frag"), ident=0x5151, frag=0x2000))
+    b[10:12] = b"\0\0"
+    cap.add(raw_eth(0x0800, bytes(b)), M + "ip4_bad_checksum",
+            "first fragment (MF) with a zero header checksum: never reaches reassembly")
     # IPv6
     cap.add(raw_eth(0x86DD, raw_ip6(6, raw_tcp())[:39]), M + "trunc_ip6", "39 bytes of IPv6")
     cap.add(raw_eth(0x86DD, raw_ip4(6, raw_tcp())), M + "ip6_bad_version", "IPv6 ethertype carrying IPv4 (40 B)")
@@ -469,6 +494,20 @@ def malformed(cap):
     cap.add(raw_eth(0x0800, raw_ip4(6, raw_tcp(doff=6, opts=b"\x02\x04\x05\xb4"))), "tcp", "MSS option, exact fit")
     cap.add(raw_eth(0x0800, raw_ip4(6, raw_tcp(doff=6, opts=b"\x00\xff\xff\xff"))), "tcp",
             "end-of-options then junk (not walked)")
+    # TCP checksums: a host drops a wrong one (tcp, packets.tcp_bad_checksum, no
+    # connection); one holding only the pseudo-header's sum is what a host with
+    # checksum offload hands its capture (tcp, packets.tcp_checksum_partial)
+    for v6, sport in ((False, 1250), (True, 1251)):
+        ip = (lambda l4: raw_ip6(6, l4)) if v6 else (lambda l4: raw_ip4(6, l4))
+        b = bytearray(ip(raw_tcp(sport=sport, payload=b"csum")))
+        b[-4 - 20 + 16] ^= 0x80
+        cap.add(raw_eth(0x86DD if v6 else 0x0800, bytes(b)), "tcp",
+                "v%d SYN with 4 bytes whose TCP checksum is wrong" % (6 if v6 else 4))
+    src, dst = bytes(map(int, V4A.split("."))), bytes(map(int, V4B.split(".")))
+    seg = raw_tcp(sport=1252, payload=b"offload")
+    partial = (~ftgen.inet_csum(src + dst + struct.pack("!xBH", 6, len(seg)))) & 0xFFFF
+    cap.add(raw_eth(0x0800, raw_ip4(6, seg[:16] + struct.pack("!H", partial) + seg[18:])), "tcp",
+            "SYN whose TCP checksum is the pseudo-header's sum (sent with checksum offload)")
     # UDP
     cap.add(raw_eth(0x0800, raw_ip4(17, raw_udp()[:6])), M + "trunc_udp", "6 bytes of UDP")
     cap.add(pad60(raw_eth(0x0800, raw_ip4(17, raw_udp()[:4]))), M + "trunc_udp", "4 bytes of UDP, padded frame")

@@ -23,7 +23,9 @@ Scenarios:
   jumbo           frames longer than an mbuf (chained): VRFY across two of a
                   9000-byte frame's mbufs, EXPN near the end of a 60000-byte one
   insertion       "VRFX root" in a segment the server drops (no flags), then
-                  "VRFY root" at the same seq: the real bytes are the ones scanned
+                  "VRFY root" at the same seq: the real bytes are the ones scanned;
+                  likewise "EXPX staff" in a segment whose TCP checksum is
+                  wrong, then "EXPN staff"
   sessions        several connections: SMTP submission (587), FTP (USER root,
                   SITE EXEC), HTTP traversal (80, URL-encoded), cmd.exe over
                   IPv6 (8080) and Telnet (23), an unnamed port (22) carrying VRFY
@@ -111,11 +113,12 @@ class Conn:
     def named(self):
         return self.addr["c"][1] in NAMED_PORTS or self.addr["s"][1] in NAMED_PORTS
 
-    def send(self, side, flags, payload=b"", seq=None, what=""):
-        """One segment; returns its 1-based frame number."""
+    def send(self, side, flags, payload=b"", seq=None, what="", bad_csum=False):
+        """One segment (bad_csum: its TCP checksum wrong); returns its 1-based frame number."""
         me = self.t.ep[side]
         s = me["nxt"] if seq is None else seq
-        n = self.sc.cap.add(self.t.build(side, flags, payload, seq=seq), "tcp", what)
+        frame = self.t.build(side, flags, payload, seq=seq)
+        n = self.sc.cap.add(ftgen.with_bad_tcp_csum(frame) if bad_csum else frame, "tcp", what)
         for k in range(len(payload)):
             self.bytes[side].add((s + ("S" in flags) + k) & 0xFFFFFFFF)
         self.last_frame = n
@@ -280,6 +283,16 @@ def insertion():
     f = c.send("c", "PA", b"VRFY root\r\n", what="the real bytes at the same seq")
     c.expect("c", 1001, f, nxt)
     c.send("s", "PA", b"252 2.5.2 Cannot VRFY user\r\n", what="reply")
+    # The same with a segment whose TCP checksum is wrong: flags, window and
+    # ack all fine, and the host drops it all the same.
+    nxt = c.t.ep["c"]["nxt"]
+    c.send("c", "PA", b"EXPX staff\r\n", seq=nxt, bad_csum=True,
+           what="other bytes, TCP checksum wrong: the host drops it")
+    c.t.ep["c"]["nxt"], c.t.ack_of["s"] = nxt, nxt
+    sc.other_events.append("tcp_bad_checksum")
+    f = c.send("c", "PA", b"EXPN staff\r\n", what="the real bytes at the same seq")
+    c.expect("c", 1002, f, nxt)
+    c.send("s", "PA", b"550 5.7.1 EXPN denied\r\n", what="reply")
     c.close()
     return sc
 

@@ -114,7 +114,7 @@ class ZeekEndpoint:
         self.fin_cnt = self.rst_cnt = 0
         self.fin_seq = 0
         self.hist_last = {"S": 0, "F": 0, "R": 0}
-        self.scaled = {"T": [0, 1], "G": [0, 1], "W": [0, 1]}
+        self.scaled = {"T": [0, 1], "G": [0, 1], "W": [0, 1], "C": [0, 1]}
         self.peer = None
         # reassembler (relative sequence numbers, data starts at 1)
         self.blocks = []
@@ -220,6 +220,12 @@ class ZeekConn:
         self.orig.peer, self.resp.peer = self.resp, self.orig
         self.is_partial = False
         self.first_seen = 0
+
+    def bad_checksum(self, is_orig):
+        """A segment with a wrong checksum: Zeek's ChecksumError(), the
+        scaled letter C (c from the responder: at 1, 10, 100 ... of them),
+        and nothing else of it."""
+        (self.orig if is_orig else self.resp).scaled_entry("C")
 
     def check_history(self, mask, code):
         if self.seen & mask == 0:
@@ -447,11 +453,15 @@ class Conn(ftgen.TcpEnds):
         self.ep[side]["nxt"] = isn
 
     def pkt(self, side, flags, payload=b"", seq=None, ack=None, ttl=None, win=None, opts=None,
-            advance=True, states=None, ev=None, ignored=False, what="", new_record=False):
+            advance=True, states=None, ev=None, ignored=False, what="", new_record=False,
+            bad_csum=False):
         """Send one segment from side ("c" or "s"); returns its frame number.
         states: "XX YY" (orig, resp) after it; ev: {anomaly: expected or None};
         ignored: the receiver drops it (out of window, invalid flags): it does
-        not count in the plain payload byte count."""
+        not count in the plain payload byte count. bad_csum: its TCP checksum
+        is wrong, so its receiver drops it unread (ignored too); it counts in
+        no record (packets, bytes, times), adds Zeek's history C and is not on
+        flowtap's ladder."""
         me, other, seq, ack = self.segment(side, flags, seq, ack)
         if opts is None:
             opts = [("MSS", 1460)] if "S" in flags and "F" not in flags and "R" not in flags else []
@@ -459,6 +469,9 @@ class Conn(ftgen.TcpEnds):
             win = 0 if flags in ("R", "RA") else me["win"]
         ttl = me["ttl"] if ttl is None else ttl
         raw, tcp = self.frame(side, flags, seq, ack, win, opts, ttl, payload)
+        if bad_csum:
+            ignored, advance = True, False
+            raw = ftgen.with_bad_tcp_csum(raw)
         ip_len = (40 if self.v6 else 20) + len(bytes(tcp)) + len(payload)
         adv = len(payload) + ("S" in flags) + ("F" in flags)
         if "R" in flags:
@@ -483,7 +496,7 @@ class Conn(ftgen.TcpEnds):
         st = dict(frame=frame, rec=rec.index, side=side, dir=rec.side_dir(side), flags=flags,
                   flag_bits=int(tcp.flags), seq=seq, ack=ack, len=len(payload), win=win, ttl=ttl,
                   ip_len=ip_len, orig_state=STATE[o], resp_state=STATE[r], ignored=ignored,
-                  ev=dict(ev or {}))
+                  bad_csum=bad_csum, ev=dict(ev or {}))
         sc.steps.append(st)
         rec.steps.append(len(sc.steps) - 1)
         return frame
@@ -560,8 +573,9 @@ class Scenario:
         if self.every_occurrence:
             t["events_every_occurrence"] = occurrences + cross
         t["anomalies"] = {n: counts[n] for n in cat if n in counts}
-        t["ladder"] = [{k: st[k] for k in ("frame", "rec", "dir", "flags", "flag_bits", "seq",
-                                           "ack", "len", "orig_state", "resp_state")}
+        t["ladder"] = [dict({k: st[k] for k in ("frame", "rec", "dir", "flags", "flag_bits", "seq",
+                                                "ack", "len", "orig_state", "resp_state")},
+                            **({"bad_csum": True} if st["bad_csum"] else {}))
                        for st in self.steps]
         return t
 
@@ -590,11 +604,15 @@ class Scenario:
         return o, r
 
     def record_truth(self, rec, cat):
-        steps = [self.steps[i] for i in rec.steps]
-        o, r = self.endpoints(rec)
         z = ZeekConn(rec.flipped)
-        for st in steps:
-            z.packet(st["dir"] == "orig", st["flags"], st["seq"], st["ack"], st["len"], st["win"])
+        for st in (self.steps[i] for i in rec.steps):
+            if st["bad_csum"]:
+                z.bad_checksum(st["dir"] == "orig")
+            else:
+                z.packet(st["dir"] == "orig", st["flags"], st["seq"], st["ack"], st["len"], st["win"])
+        # A segment dropped for its checksum was never the connection's
+        steps = [self.steps[i] for i in rec.steps if not self.steps[i]["bad_csum"]]
+        o, r = self.endpoints(rec)
         unstated = {}
         out = {"src": o["ip"], "sport": o["port"], "dst": r["ip"], "dport": r["port"],
                "vlan": list(rec.conn.vlans),
@@ -631,7 +649,7 @@ class Scenario:
                 raise AssertionError("%s record %d: %s written %r, Zeek model gives %r" %
                                      (self.name, rec.index, k, rec.want[k], out[k]))
         out["end"] = rec.end
-        names = {n for s in steps for n in s["ev"]}
+        names = {n for s in (self.steps[i] for i in rec.steps) for n in s["ev"]}
         out["anomalies"] = [n for n in cat if n in names]
         out["frames"] = [steps[0]["frame"], steps[-1]["frame"]]
         if unstated:
@@ -1346,6 +1364,29 @@ def sc_ack_out_of_window():
     return sc
 
 
+def sc_tcp_bad_checksum():
+    """Segments whose TCP checksum is wrong, which their receiver drops
+    unread: the client's "USER mallory" at the seq its next good segment
+    ("USER alice") then takes (no retransmit_different_data: the first was
+    never taken), and the server's RST at the exact next seq (the connection
+    lives on and closes with FINs). tcp_bad_checksum, once per flow; Zeek's
+    history letters C and c."""
+    sc = Scenario("tcp_bad_checksum", sc_tcp_bad_checksum.__doc__)
+    c = sc.conn(CLI, SRV, 40044, 21, 71000000, 72000000)
+    handshake(c)
+    c.pkt("c", "PA", b"USER mallory\r\n", bad_csum=True, states="ES ES",
+          ev={"tcp_bad_checksum": None}, what="data, checksum wrong")
+    c.pkt("c", "PA", b"USER alice\r\n", states="ES ES", what="other data at the same seq")
+    c.pkt("s", "A", states="ES ES")
+    c.pkt("s", "RA", bad_csum=True, states="ES ES", ev={"tcp_bad_checksum": None},
+          what="an exact RST, checksum wrong")
+    c.pkt("s", "PA", b"331 Password required\r\n", states="ES ES")
+    c.pkt("c", "A", states="ES ES")
+    close_client_first(c)
+    c.end("fin", history="ShACDacdFf", conn_state="SF", bytes=(12, 23))
+    return sc
+
+
 LONGER_REXMIT = ("Zeek's code counts a retransmission only when the segment does not reach past the "
                  "highest seq seen (delta_last <= 0), and this one does; by the documented meaning "
                  "('packet with retransmitted payload') it is one: its first 10 bytes are re-sent")
@@ -1530,7 +1571,7 @@ SCENARIOS = [
     sc_data_before_established, sc_invalid_flags, sc_seq_out_of_window, sc_window_scale,
     sc_ack_unseen_data, sc_retransmit_different_data, sc_ttl_change, sc_packet_after_close,
     sc_isn_predictable, sc_isn_random, sc_syn_flood, sc_syn_below_flood, sc_every_occurrence,
-    sc_syn_in_established, sc_ack_out_of_window,
+    sc_syn_in_established, sc_ack_out_of_window, sc_tcp_bad_checksum,
 ]
 
 

@@ -35,6 +35,16 @@ def _u16(b, o):
     return struct.unpack_from("!H", b, o)[0]
 
 
+def sum16(data):
+    """The ones' complement sum of data's 16-bit words (RFC 1071), folded."""
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
 def _mal(reason):
     return ("malformed", reason)
 
@@ -48,6 +58,7 @@ def _l4(b, proto, p, end, v6, ctx):
     if proto == 6:
         if avail < 20:
             return _mal("trunc_tcp")
+        ctx["tcp"] = (p, end, v6)
         doff = b[p + 12] >> 4
         if doff < 5:
             return _mal("tcp_bad_doff")
@@ -98,8 +109,14 @@ def _ip4(b, off, ctx):
     ctx["addrs"] = (b[off + 12:off + 16], b[off + 16:off + 20])
     frag = _u16(b, off + 6)
     if frag & 0x2000 or frag & 0x1FFF:
-        return ("fragment", None)
-    return _l4(b, b[off + 9], off + ihl * 4, off + tot, False, ctx)
+        r = ("fragment", None)
+    else:
+        r = _l4(b, b[off + 9], off + ihl * 4, off + tot, False, ctx)
+    # A host checks the header's sum before it looks further; flowtap judges
+    # the sum of a packet that decodes (a malformed one keeps its reason).
+    if r[0] != "malformed" and sum16(b[off:off + ihl * 4]) != 0xFFFF:
+        return _mal("ip4_bad_checksum")
+    return r
 
 
 def _ip6(b, off, ctx):
@@ -199,6 +216,30 @@ def tcp_opt_bad(frame):
     return classify(frame, ctx)[0] == "tcp" and ctx.get("opt_bad", False)
 
 
+def tcp_csum(frame):
+    """A TCP frame's checksum verdict as flowtap's default (checksums = auto)
+    gives it: "good", "bad", "partial" (only the pseudo-header's sum, what a
+    host with checksum offload writes: taken) or "unchecked" (the segment is
+    cut short of its IP length); None when the frame is not TCP."""
+    ctx = {}
+    if classify(frame, ctx)[0] != "tcp":
+        return None
+    b = bytes(frame)
+    p, end, v6 = ctx["tcp"]
+    if end > len(b):
+        return "unchecked"
+    src, dst = ctx["addrs"]
+    n = end - p
+    pseudo = src + dst + (struct.pack("!IxxxB", n, 6) if v6 else struct.pack("!xBH", 6, n))
+    if sum16(pseudo + b[p:end]) in (0xFFFF, 0):
+        return "good"
+    field = _u16(b, p + 16)
+    ps = sum16(pseudo)
+    if field == ps or (field, ps) in ((0, 0xFFFF), (0xFFFF, 0)):
+        return "partial"
+    return "bad"
+
+
 def label(frame):
     """'tcp', 'udp', ... or 'malformed:<reason>'."""
     cls, reason = classify(frame)
@@ -209,8 +250,8 @@ def conn_key(frame):
     """Direction-free key of a TCP frame's connection (VLANs, addresses, ports), else None."""
     ctx = {}
     cls, _ = classify(frame, ctx)
-    if cls != "tcp":
-        return None
+    if cls != "tcp" or tcp_csum(frame) == "bad":
+        return None  # a segment its receiver drops makes no connection
     (a, b), (ap, bp) = ctx["addrs"], ctx["ports"]
     ends = sorted(((a, ap), (b, bp)))
     return (tuple(ctx["vlans"]), ends[0], ends[1])

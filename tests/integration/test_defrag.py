@@ -16,11 +16,14 @@ reading the capture itself and with 3 workers fed by the control lcore.
   flowtap's tracker, which compares a retransmission's bytes with the
   segment it retransmits, finds no retransmit_different_data: flowtap
   reassembled the same bytes as tshark.
-- frag_overlap, under each policy: only the connection whose retransmission
-  carries that policy's bytes has no retransmit_different_data (with 3
-  workers this needs the datagram tracked before the retransmission right
-  behind it in the capture); overlaps and frag_overlap events ("different
-  bytes") exact.
+- frag_overlap, under each policy: only the connection whose datagram's
+  TCP checksum is that of the policy's bytes takes it; the others raise
+  tcp_bad_checksum (a checksum over every byte: flowtap reassembled exactly
+  the policy's bytes). With checksums = off, only the connection whose
+  retransmission carries that policy's bytes has no
+  retransmit_different_data (with 3 workers this needs the datagram tracked
+  before the retransmission right behind it in the capture); overlaps and
+  frag_overlap events ("different bytes") exact.
 - frag_anomalies: every frag_* anomaly and event count, every drop reason
   (the timeouts need the late packets' times on the worker that holds the
   datagrams).
@@ -152,8 +155,11 @@ def test_tcp(tmp):
 def test_overlap(tmp):
     c.section("frag_overlap: policies")
     truth = ftlib.load_json(os.path.join(DATA, "frag_overlap.json"))
-    for workers, (pol, want) in itertools.product((1, 3), sorted(truth["policies"].items())):
-        tag, st, evs, recs = run(tmp, "frag_overlap", workers, ["defrag.policy=" + pol])
+    runs = [(w, pol, want, []) for w, (pol, want) in itertools.product((1, 3), sorted(truth["policies"].items()))]
+    runs += [(1, pol, want, ["general.checksums=off"])
+             for pol, want in sorted(truth["policies_checksums_off"].items())]
+    for workers, pol, want, extra in runs:
+        tag, st, evs, recs = run(tmp, "frag_overlap", workers, ["defrag.policy=" + pol] + extra)
         c.eq("%s: reassembled" % tag, dig(st, "defrag.reassembled", None), truth["reassembled"])
         c.eq("%s: overlaps, overlaps_different" % tag,
              (dig(st, "defrag.overlaps", None), dig(st, "defrag.overlaps_different", None)),
@@ -165,6 +171,8 @@ def test_overlap(tmp):
              [("different bytes", None, "tcp")] * truth["frag_overlap_events"])
         c.eq("%s: retransmit_different_data" % tag, dig(st, "anomalies.retransmit_different_data", None),
              want["retransmit_different_data"])
+        c.eq("%s: tcp_bad_checksum" % tag, dig(st, "anomalies.tcp_bad_checksum", None) or 0,
+             want["tcp_bad_checksum"])
         check_records(tag, recs, want["records"])
 
 

@@ -194,7 +194,12 @@ def run_case(t, workers, cap, expect):
 
 
 def flow_of(frame):
-    """A TCP or UDP frame's connection (either direction), else None."""
+    """A TCP or UDP frame's connection (either direction), else None. A
+    frame the decoder contract calls malformed belongs to no flow: flowtap
+    cannot tell whose it is, so its worker forwards it where it came in, and
+    it may cross a flow's frames that another worker forwards."""
+    if ftlib.gen("refdecode").label(frame) not in ("tcp", "udp"):
+        return None
     from scapy.layers.inet import IP, TCP, UDP
     from scapy.layers.inet6 import IPv6
     from scapy.layers.l2 import Ether

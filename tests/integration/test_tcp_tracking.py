@@ -234,8 +234,9 @@ def check_stats(tag, st, truth):
 
 
 def check_ladder(tag, lines, truth):
-    lad = truth["ladder"]
-    if not c.eq("%s: ladder lines == frames" % tag, len(lines), len(lad)):
+    # A segment its receiver drops for its checksum is no step of the connection
+    lad = [w for w in truth["ladder"] if not w.get("bad_csum")]
+    if not c.eq("%s: ladder lines == frames (less those with a wrong checksum)" % tag, len(lines), len(lad)):
         if not lines:
             return
     for got, w in zip(lines, lad):
@@ -282,11 +283,13 @@ def check_tshark(name, pcap, truth):
             got = (int(row[0], 16), int(row[1]), int(row[2]), int(row[3]), row[4])
         except (ValueError, IndexError):
             got = tuple(row)
-        if got != (w["flag_bits"], w["seq"], w["ack"], w["len"], "1"):
-            bad.append("frame %d: tshark %s, truth %s" % (w["frame"], got,
-                                                         (w["flag_bits"], w["seq"], w["ack"], w["len"], "1")))
+        # tshark's checksum status: 1 good, 0 bad (the frames built wrong on purpose)
+        want = (w["flag_bits"], w["seq"], w["ack"], w["len"], "0" if w.get("bad_csum") else "1")
+        if got != want:
+            bad.append("frame %d: tshark %s, truth %s" % (w["frame"], got, want))
     c.eq("%s: tshark frames == truth frames" % name, len(rows), len(truth["ladder"]))
-    c.check("%s: tshark reads the truth's flags/seq/ack/len, good checksums" % name, not bad, bad[:3])
+    c.check("%s: tshark reads the truth's flags/seq/ack/len, checksums good (bad where meant)" % name,
+            not bad, bad[:3])
 
 
 def scenario(tmp, name, has_ladder):

@@ -25,7 +25,7 @@
 /* The [ports] mbuf_size default is documented as DPDK's default. */
 _Static_assert(RTE_MBUF_DEFAULT_BUF_SIZE == 2176, "mbuf_size default drifted");
 
-#define NB_KEYS 51
+#define NB_KEYS 52
 
 static char conf_path[PATH_MAX];
 
@@ -170,8 +170,9 @@ test_defaults(void)
 	struct ft_config c;
 
 	ft_config_defaults(&c);
-	checkf("defaults: [general]", c.mode == FT_MODE_PASSIVE && c.status_interval == 1,
-	       "mode %d status_interval %u", c.mode, c.status_interval);
+	checkf("defaults: [general]",
+	       c.mode == FT_MODE_PASSIVE && c.status_interval == 1 && c.checksums == FT_CSUMS_AUTO,
+	       "mode %d status_interval %u checksums %d", c.mode, c.status_interval, c.checksums);
 	checkf("defaults: [ports]",
 	       c.rx_desc == 1024 && c.tx_desc == 1024 && c.mbufs == 65535 && c.mbuf_cache == 256 &&
 		       c.mbuf_size == 2176 && c.promiscuous && c.rss && strcmp(c.pairs, "auto") == 0,
@@ -478,6 +479,13 @@ test_set(void)
 			 "command line: --set expects section.key=value, got 'ports.=1'", false);
 	expect_set_error("set: newline stays out", "general.mode=in\nline",
 			 "command line: [general] mode: 'in?line' must be passive or inline", false);
+	expect_set_error("set: a name not in the list", "general.checksums=on",
+			 "command line: [general] checksums: 'on' must be auto, strict or off", false);
+	ret = ft_config_set_dotted(&c, "general.checksums=STRICT", err, sizeof(err));
+	checkf("set: names case-blind", ret == 0 && c.checksums == FT_CSUMS_STRICT, "%d %s", ret, err);
+	ret = ft_config_set_dotted(&c, "general.checksums=off", err, sizeof(err));
+	checkf("set: checksums=off", ret == 0 && c.checksums == FT_CSUMS_OFF && strcmp(ft_checksums_name(c.checksums), "off") == 0,
+	       "%d %s", ret, err);
 
 	memset(val, 'c', 256);
 	val[256] = '\0';
@@ -520,6 +528,7 @@ test_foreach(void)
 	checkf("foreach: value text",
 	       visit_get(&v, "general.mode") != NULL &&
 		       strcmp(visit_get(&v, "general.mode"), "passive") == 0 &&
+		       strcmp(visit_get(&v, "general.checksums"), "auto") == 0 &&
 		       strcmp(visit_get(&v, "control.socket_mode"), "0600") == 0 &&
 		       strcmp(visit_get(&v, "ports.promiscuous"), "yes") == 0 &&
 		       strcmp(visit_get(&v, "events.every_occurrence"), "no") == 0 &&
@@ -531,6 +540,7 @@ test_foreach(void)
 
 	/* What foreach prints, --set reads back: change every key first. */
 	ft_config_set_dotted(&c, "general.mode=inline", err, sizeof(err));
+	ft_config_set_dotted(&c, "general.checksums=strict", err, sizeof(err));
 	ft_config_set_dotted(&c, "ports.pairs=0-1,2-3", err, sizeof(err));
 	ft_config_set_dotted(&c, "control.socket_mode=0640", err, sizeof(err));
 	ft_config_set_dotted(&c, "ports.rss=no", err, sizeof(err));

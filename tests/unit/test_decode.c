@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_mbuf.h>
+
 #include "ft_decode.h"
 #include "ft_unit.h"
 
@@ -1909,7 +1911,7 @@ static const char *const want_mal[] = {
 	"ip4_bad_ihl", "ip4_bad_totlen", "trunc_ip6", "ip6_bad_version", "ip6_bad_plen",
 	"ip6_ext_trunc", "ip6_ext_too_many", "trunc_tcp", "tcp_bad_doff", "tcp_doff_overrun",
 	"trunc_udp", "udp_bad_len", "trunc_icmp", "trunc_pppoe", "pppoe_bad_header",
-	"pppoe_bad_len",
+	"pppoe_bad_len", "ip4_bad_checksum",
 };
 
 static const char *
@@ -1943,11 +1945,165 @@ test_coverage(void)
 			return want_cls[k];
 	}
 	for (k = 1; k < FT_MAL_MAX; k++) {
+		if (k == FT_MAL_IP4_BAD_CHECKSUM)
+			continue; /* the worker's verdict, not ft_decode()'s: test_checksums() */
 		for (seen = 0, i = 0; i < N_CASES; i++)
 			seen |= cases[i].mal == k;
 		if (!seen)
 			return want_mal[k];
 	}
+	return NULL;
+}
+
+/* ---- checksums ----------------------------------------------------------- */
+
+/* RFC 1071 by the book: big-endian 16-bit words, carries folded at the end. */
+static uint16_t
+ref_sum(const uint8_t *b, uint32_t n, uint32_t sum)
+{
+	for (; n > 1; b += 2, n -= 2)
+		sum += (uint32_t)b[0] << 8 | b[1];
+	if (n != 0)
+		sum += (uint32_t)b[0] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* The pseudo-header's sum of the frame's TCP segment (it ends the frame). */
+static uint16_t
+ref_pseudo(const struct frame *f)
+{
+	const uint32_t tcp_len = f->len - f->l4;
+
+	if (f->ipver == 4)
+		return ref_sum(f->b + f->l3 + 12, 8, P_TCP + tcp_len);
+	return ref_sum(f->b + f->l3 + 8, 32, P_TCP + tcp_len);
+}
+
+/* Write the right IPv4 header and TCP checksums; @return the TCP one. */
+static uint16_t
+csum_fill(struct frame *f)
+{
+	uint16_t c;
+
+	if (f->ipver == 4) {
+		set16(f, f->l3 + 10, 0);
+		set16(f, f->l3 + 10, (uint16_t)~ref_sum(f->b + f->l3, (f->b[f->l3] & 15u) * 4, 0));
+	}
+	set16(f, f->l4 + 16, 0);
+	c = (uint16_t)~ref_sum(f->b + f->l4, f->len - f->l4, ref_pseudo(f));
+	set16(f, f->l4 + 16, c);
+	return c;
+}
+
+/* A frame as a chain of mbufs of @p seg bytes each (the last one shorter),
+ * built by hand: the checksum reads data_len, next and pkt_len only. */
+#define CHAIN_MAX 1200
+static void
+chain_of(struct rte_mbuf *m, uint8_t *data, uint32_t len, uint32_t seg)
+{
+	uint32_t off = 0, i = 0;
+
+	memset(m, 0, sizeof(*m) * CHAIN_MAX);
+	do {
+		m[i].buf_addr = data + off;
+		m[i].data_len = (uint16_t)RTE_MIN(seg, len - off);
+		off += m[i].data_len;
+		if (i > 0)
+			m[i - 1].next = &m[i];
+		i++;
+	} while (off < len && i < CHAIN_MAX);
+	m[0].pkt_len = len;
+	m[0].nb_segs = (uint16_t)i;
+}
+
+static enum ft_csum_result
+tcp_csum_of(struct frame *f, uint32_t seg, uint16_t *expected)
+{
+	static struct rte_mbuf m[CHAIN_MAX];
+	struct ft_pkt p;
+
+	if (ft_decode(f->b, f->len, f->len, &p) != FT_CLS_TCP)
+		return (enum ft_csum_result)99;
+	chain_of(m, f->b, f->len, seg);
+	return ft_decode_tcp_csum(m, &p, expected);
+}
+
+/* The IPv4 header sum and the TCP verdicts, against the sums above. */
+static const char *
+test_checksums(void)
+{
+	struct frame f;
+	struct ft_pkt p;
+	uint16_t right, exp = 0;
+	uint32_t seg;
+
+	/* IPv4 header, with and without options */
+	memset(&f, 0, sizeof(f));
+	v4_tcp(&f, NULL, 0, 5);
+	csum_fill(&f);
+	EXPECT(ft_decode(f.b, f.len, f.len, &p) == FT_CLS_TCP && ft_decode_ip4_csum_ok(f.b, &p));
+	f.b[f.l3 + 8] ^= 0x40; /* the TTL */
+	EXPECT(!ft_decode_ip4_csum_ok(f.b, &p));
+	memset(&f, 0, sizeof(f));
+	b_eth(&f, ETH_IP4);
+	b_ip4(&f, 0xfffffffeu, 0xffffffffu, P_TCP, 40, 0, 0xffff);
+	b_tcp(&f, 65535, 65535, 0xffffffffu, 0, FT_TCP_ACK, 65535, NULL, 0);
+	fill(&f, 601, 0xff);
+	ip_done(&f);
+	right = csum_fill(&f);
+	EXPECT(ft_decode(f.b, f.len, f.len, &p) == FT_CLS_TCP && ft_decode_ip4_csum_ok(f.b, &p));
+	set16(&f, f.l3 + 10, 0);
+	EXPECT(!ft_decode_ip4_csum_ok(f.b, &p));
+	csum_fill(&f);
+
+	/* TCP over IPv4: carries everywhere (0xff bytes), an odd length; whole,
+	 * and chained at every split (odd and even, one byte per mbuf too) */
+	for (seg = 1; seg <= f.len; seg = seg < 16 ? seg + 1 : seg * 2 + 1)
+		EXPECT(tcp_csum_of(&f, seg, NULL) == FT_CSUM_GOOD);
+	EXPECT(tcp_csum_of(&f, f.len, NULL) == FT_CSUM_GOOD);
+	f.b[f.len - 300] ^= 0x01; /* one payload bit, deep in a chain */
+	for (seg = 7; seg <= f.len; seg = seg * 2 + 1) {
+		exp = 0;
+		EXPECT(tcp_csum_of(&f, seg, &exp) == FT_CSUM_BAD && exp != right);
+	}
+	f.b[f.len - 300] ^= 0x01;
+	set16(&f, f.l4 + 16, (uint16_t)(right ^ 0x8000));
+	EXPECT(tcp_csum_of(&f, 64, &exp) == FT_CSUM_BAD && exp == right);
+	/* What a host with checksum offload writes: the pseudo-header's sum */
+	set16(&f, f.l4 + 16, ref_pseudo(&f));
+	EXPECT(tcp_csum_of(&f, f.len, &exp) == FT_CSUM_PARTIAL && exp == right);
+	/* A capture's snap length cut the segment: not judged */
+	set16(&f, f.l4 + 16, right);
+	{
+		static struct rte_mbuf m[CHAIN_MAX];
+
+		EXPECT(ft_decode(f.b, f.len, f.len, &p) == FT_CLS_TCP);
+		chain_of(m, f.b, f.len - 1, 512);
+		EXPECT(ft_decode_tcp_csum(m, &p, NULL) == FT_CSUM_UNCHECKED);
+	}
+
+	/* TCP over IPv6, behind an extension header (not summed) */
+	memset(&f, 0, sizeof(f));
+	b_eth(&f, ETH_IP6);
+	b_ip6(&f, A6, B6, P_DST);
+	b_ext(&f, P_TCP, 1);
+	b_tcp(&f, 40000, 80, 7, 9, FT_TCP_ACK | FT_TCP_PSH, 512, syn_opts, sizeof(syn_opts));
+	fill(&f, 1001, 0xa5);
+	ip_done(&f);
+	right = csum_fill(&f);
+	EXPECT(tcp_csum_of(&f, f.len, NULL) == FT_CSUM_GOOD);
+	EXPECT(tcp_csum_of(&f, 101, NULL) == FT_CSUM_GOOD);
+	f.b[f.l3 + 39] ^= 0x10; /* the destination: in the pseudo-header */
+	EXPECT(tcp_csum_of(&f, f.len, &exp) == FT_CSUM_BAD);
+	f.b[f.l3 + 39] ^= 0x10;
+	f.b[f.l4 - 3] ^= 0x10; /* the extension header's padding: not */
+	EXPECT(tcp_csum_of(&f, f.len, NULL) == FT_CSUM_GOOD);
+	/* 0 and 0xffff are one number: a sum whose right field is 0xffff may
+	 * carry 0 (RFC 1624), and a partial sum of 0xffff may be written 0 */
+	set16(&f, f.l4 + 16, right == 0xffff ? 0 : right);
+	EXPECT(tcp_csum_of(&f, f.len, NULL) == FT_CSUM_GOOD);
 	return NULL;
 }
 
@@ -2023,6 +2179,7 @@ main(void)
 	       h0 != 0 && h0 == h1 && h1 == h2 && h2 == h3 ? NULL : "differ");
 	result("owner: in range and balanced for 1..64 workers", test_owner());
 	result("names: classes and malformed reasons", test_names());
+	result("checksums: IPv4 header, TCP over v4 and v6, chained at every split", test_checksums());
 	why = caplen_sweep(&n_decodes);
 	snprintf(name, sizeof(name), "no overread: every frame at every caplen (%u decodes)",
 		 n_decodes);
