@@ -168,6 +168,10 @@ struct ft_app {
 	unsigned int n_ports;
 	struct ft_port_info pinfo[FT_MAX_PORTS];
 	int peer[FT_MAX_PORTS];             /* inline: port to forward to, else -1 */
+	/* checksums = auto: a TCP checksum holding only the pseudo-header's sum
+	 * is taken from this port (a capture or a virtual device, where a
+	 * host's own stack can have left it; never from a NIC on a wire) */
+	bool csum_partial_ok[FT_MAX_PORTS];
 	struct rte_mempool *pool[RTE_MAX_NUMA_NODES];
 	volatile int run_state;             /* enum ft_run_state */
 	struct ft_control_view view;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_bus.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mbuf_dyn.h>
@@ -239,6 +240,15 @@ setup_port(struct ft_app *app, uint16_t port, unsigned int *rr)
 	rc = rte_eth_dev_start(port);
 	if (rc != 0)
 		return ft_fail("port %u (%s): start failed: %s", port, info.driver_name, rte_strerror(-rc));
+
+	/* A partial TCP checksum is what a host's own stack writes for its
+	 * NIC to finish: it is in a capture taken on such a host, and may come
+	 * through a virtual device (af_packet, tap, memif from a host's
+	 * sockets), but on a wire it is always wrong: a physical (PCI) port
+	 * takes none, even under checksums = auto. */
+	app->csum_partial_ok[port] = app->cfg.checksums == FT_CSUMS_AUTO &&
+		(app->offline || info.device == NULL ||
+		 strcmp(rte_bus_name(rte_dev_bus(info.device)), "pci") != 0);
 
 	pi->port_id = port;
 	rte_eth_dev_get_name_by_port(port, pi->name);

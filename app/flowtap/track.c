@@ -426,7 +426,7 @@ payload_of(struct ft_worker *w, const struct rte_mbuf *m, const struct ft_pkt *p
 
 /* The anomalies of one segment: every one counted, an event for the first
  * of its name on the flow (or for each, when the config asks). */
-static void
+static __rte_always_inline void
 emit_anomalies(struct ft_worker *w, const struct ft_flow *f, unsigned int dir,
 	       const struct ft_pkt *p, const struct ft_tcp_result *r, uint64_t now)
 {
@@ -532,7 +532,7 @@ tcp_csum_bad(const struct rte_mbuf *m, const struct ft_pkt *p, struct csum_count
 		cc->unchecked++;
 		return false;
 	}
-	if (r == FT_CSUM_PARTIAL && ft_app.cfg.checksums == FT_CSUMS_AUTO) {
+	if (r == FT_CSUM_PARTIAL && m->port < FT_MAX_PORTS && ft_app.csum_partial_ok[m->port]) {
 		cc->partial++;
 		return false;
 	}

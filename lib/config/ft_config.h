@@ -41,7 +41,8 @@ enum ft_mode {
 /** Which checksums flowtap verifies before it takes a packet as a host would. */
 enum ft_checksums {
 	FT_CSUMS_AUTO = 0, /**< verify; a TCP checksum holding only the pseudo-header sum
-			        (a capture taken on a host with offload or GRO) is taken */
+			        (a capture taken on a host with offload or GRO) is taken from a
+			        capture or a virtual port, not from a physical one */
 	FT_CSUMS_STRICT,   /**< verify; such a partial checksum is a bad one */
 	FT_CSUMS_OFF,      /**< take every packet (flowtap before 0.4.9) */
 };

@@ -612,6 +612,84 @@ csum_fold(uint32_t sum)
 	return (uint16_t)sum;
 }
 
+/* a + b in ones' complement arithmetic on 64 bits (the carry goes round). */
+static inline uint64_t
+csum_add64(uint64_t a, uint64_t b)
+{
+	a += b;
+	return a + (a < b);
+}
+
+/*
+ * The ones' complement sum of @p n bytes as 16-bit words loaded natively,
+ * folded to 16 bits. Eight bytes per add (RFC 1071 section 2(B): a sum of
+ * wider words folds to the same 16-bit sum): a load, an add and an add of
+ * the carry, where DPDK's rte_raw_cksum() takes a load and an add per two
+ * bytes (callgrind, bulk segments of 1400 bytes: 841 instructions per
+ * segment with it).
+ */
+static inline uint16_t
+csum_fold64(uint64_t s)
+{
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	return csum_fold((uint32_t)s);
+}
+
+static uint16_t
+csum_bytes(const uint8_t *p, uint32_t n)
+{
+	uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, w0, w1, w2, w3;
+	uint32_t w32;
+	uint16_t w16;
+	uint8_t last[2] = { 0, 0 };
+
+	/* Four carry chains, so that the adds need not wait for each other
+	 * (one 32-byte memcpy() became vector loads stored and read back). */
+	for (; n >= 32; p += 32, n -= 32) {
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 8, 8);
+		memcpy(&w2, p + 16, 8);
+		memcpy(&w3, p + 24, 8);
+		s0 = csum_add64(s0, w0);
+		s1 = csum_add64(s1, w1);
+		s2 = csum_add64(s2, w2);
+		s3 = csum_add64(s3, w3);
+	}
+	s0 = csum_add64(csum_add64(s0, s1), csum_add64(s2, s3));
+	if (n >= 16) {
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 8, 8);
+		s0 = csum_add64(csum_add64(s0, w0), w1);
+		p += 16;
+		n -= 16;
+	}
+	/* The last 0 to 15 bytes: 8, 4, 2 and 1 (the cascade takes fewer
+	 * instructions than a zero-padded copy, 11 per packet on short ones) */
+	if (n & 8) {
+		memcpy(&w0, p, 8);
+		s0 = csum_add64(s0, w0);
+		p += 8;
+	}
+	if (n & 4) {
+		memcpy(&w32, p, 4);
+		s0 = csum_add64(s0, w32);
+		p += 4;
+	}
+	if (n & 2) {
+		memcpy(&w16, p, 2);
+		s0 = csum_add64(s0, w16);
+		p += 2;
+	}
+	if (n & 1) {
+		/* The first byte of a word, whatever the host's byte order. */
+		last[0] = *p;
+		memcpy(&w16, last, 2);
+		s0 = csum_add64(s0, w16);
+	}
+	return csum_fold64(s0);
+}
+
 /*
  * The folded sum of @p len bytes at @p off of a frame, across its mbufs.
  * DPDK 22.11's rte_raw_cksum_mbuf() is not used: after a segment of odd
@@ -626,7 +704,7 @@ chain_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *out)
 	uint32_t done = 0, sum = 0;
 
 	if (likely(off + len <= m->data_len)) {
-		*out = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), len);
+		*out = csum_bytes(rte_pktmbuf_mtod_offset(m, const uint8_t *, off), len);
 		return 0;
 	}
 	if (off + len > rte_pktmbuf_pkt_len(m))
@@ -637,7 +715,7 @@ chain_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *out)
 	}
 	for (; done < len && m != NULL; m = m->next, off = 0) {
 		const uint32_t n = RTE_MIN((uint32_t)m->data_len - off, len - done);
-		const uint16_t s = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), n);
+		const uint16_t s = csum_bytes(rte_pktmbuf_mtod_offset(m, const uint8_t *, off), n);
 
 		/* A segment that starts at an odd byte of the sum has its words
 		 * shifted by one: its sum is the byte-swapped one. */
@@ -651,27 +729,33 @@ chain_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *out)
 }
 
 /* Sums are of 16-bit words as loaded natively from network-order bytes
- * (as DPDK's rte_raw_cksum() sums them): a ones' complement sum commutes
+ * (as DPDK's rte_raw_cksum() sums them too): a ones' complement sum commutes
  * with swapping bytes, so only the result needs rte_be_to_cpu_16(). */
 enum ft_csum_result
 ft_decode_tcp_csum(const struct rte_mbuf *m, const struct ft_pkt *p, uint16_t *expected)
 {
 	const uint32_t tcp_len = (uint32_t)p->ip_len - (uint32_t)(p->l4_off - p->l3_off);
-	const unsigned int alen = p->ip_ver == 4 ? 4 : 16;
 	uint16_t data, field, pseudo;
-	uint32_t sum;
+	uint64_t sum, a[4];
+	uint32_t a4[2];
 
 	/* ft_decode() bounded ip_len by the frame; a capture's snap length can
 	 * still have cut the segment short of it. */
 	if (chain_sum(m, p->l4_off, tcp_len, &data) != 0)
 		return FT_CSUM_UNCHECKED;
-	sum = __rte_raw_cksum(p->src, alen, 0);
-	sum = __rte_raw_cksum(p->dst, alen, sum);
-	sum += rte_cpu_to_be_16((uint16_t)IPPROTO_TCP);
-	/* IPv4's pseudo-header has a 16-bit length, IPv6's a 32-bit one: at
-	 * most 65535 here, so its high half is zero either way. */
-	sum += rte_cpu_to_be_16((uint16_t)tcp_len);
-	pseudo = csum_fold(sum);
+	/* The pseudo-header: IPv4's 16-bit length or IPv6's 32-bit one (at
+	 * most 65535 here, so its high half is zero either way), protocol. */
+	sum = (uint64_t)rte_cpu_to_be_16((uint16_t)IPPROTO_TCP) + rte_cpu_to_be_16((uint16_t)tcp_len);
+	if (p->ip_ver == 4) {
+		memcpy(&a4[0], p->src, 4);
+		memcpy(&a4[1], p->dst, 4);
+		sum += (uint64_t)a4[0] + a4[1];
+	} else {
+		memcpy(&a[0], p->src, 16);
+		memcpy(&a[2], p->dst, 16);
+		sum = csum_add64(sum, csum_add64(csum_add64(a[0], a[1]), csum_add64(a[2], a[3])));
+	}
+	pseudo = csum_fold64(sum);
 	if (csum_fold((uint32_t)pseudo + data) == 0xffff)
 		return FT_CSUM_GOOD;
 	/* The header is within the first mbuf: ft_decode() read it there. */

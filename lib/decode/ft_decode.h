@@ -223,7 +223,13 @@ ft_decode_ip4_csum_ok(const uint8_t *frame, const struct ft_pkt *p)
 
 	if (p->ip_ver != 4)
 		return true;
-	for (i = 0; i < words; i++) {
+	/* Word by word: one memcpy() of the 20 bytes became a vector load
+	 * stored to the stack and read back. */
+	for (i = 0; i < 5; i++) {
+		memcpy(&w, h + 4 * i, 4);
+		sum += w;
+	}
+	for (; i < words; i++) { /* options */
 		memcpy(&w, h + 4 * i, 4);
 		sum += w;
 	}
