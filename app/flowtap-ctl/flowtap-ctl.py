@@ -668,9 +668,11 @@ class LadderPrinter:
             frm = 0 if ln["dir"] == "-->" else 1
             seq = (seq - isn[frm]) % 2**32
             ack = (ack - isn[frm ^ 1]) % 2**32 if flags & 0x10 else 0
-        self.out.write("%10.6f  %-4s %-7s %10d %10d %5d %6d  %-12s  %s\n"
+        note = ln.get("note")
+        self.out.write("%10.6f  %-4s %-7s %10d %10d %5d %6d  %-12s  %s%s\n"
                        % (float(ln["t"]), ln["dir"], flag_text(flags), seq, ack, ln["len"],
-                          ln["win"], ln["orig_state"], ln["resp_state"]))
+                          ln["win"], ln["orig_state"], ln["resp_state"],
+                          "  (%s)" % note if note else ""))
 
 
 def ladder_filter(args):

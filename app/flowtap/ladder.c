@@ -103,7 +103,8 @@ ft_ladder_print(struct ft_app *app, const struct ft_ladder_line *l, FILE *out)
 		seq -= l->isn[from];
 		ack = (l->flags & FT_TCP_ACK) ? ack - l->isn[to] : 0;
 	}
-	fprintf(out, "%10.6f  %-4s %-7s %10" PRIu32 " %10" PRIu32 " %5u %6u  %-12s  %s\n",
+	fprintf(out, "%10.6f  %-4s %-7s %10" PRIu32 " %10" PRIu32 " %5u %6u  %-12s  %s%s%s%s\n",
 		(double)dt / 1e9, l->dir == FT_TCP_ORIG ? "-->" : "<--", flag_text(l->flags, fl), seq,
-		ack, l->len, l->win, ft_tcp_state_name(l->state[0]), ft_tcp_state_name(l->state[1]));
+		ack, l->len, l->win, ft_tcp_state_name(l->state[0]), ft_tcp_state_name(l->state[1]),
+		l->note ? "  (" : "", ft_ladder_note_text(l->note), l->note ? ")" : "");
 }

@@ -302,16 +302,6 @@ ladder_fill(struct ft_worker *w, const struct ft_flow *f, unsigned int dir, cons
 	l->port[1] = dir == FT_TCP_ORIG ? p->dport : p->sport;
 }
 
-static void
-ladder_line(struct ft_worker *w, const struct ft_flow *f, unsigned int dir, const struct ft_pkt *p,
-	    uint64_t now)
-{
-	struct ft_ladder_line l;
-
-	ladder_fill(w, f, dir, p, now, &l);
-	ft_ring_put(w, w->ladder, &l, sizeof(l), FT_CTR_EVENTS_DROPPED);
-}
-
 static bool
 ladder_match(const struct rte_mbuf *m)
 {
@@ -321,6 +311,26 @@ ladder_match(const struct rte_mbuf *m)
 	h.caplen = m->data_len;
 	h.len = m->pkt_len;
 	return pcap_offline_filter(&ft_app.ladder_prog, &h, rte_pktmbuf_mtod(m, const u_char *)) != 0;
+}
+
+/* A packet of the connection on the ladders that are on: offline's
+ * (--ladder, to the control lcore) and the live one (/flowtap/ladder). */
+static void
+ladder_record(struct ft_worker *w, struct ft_flow *f, unsigned int dir, const struct ft_pkt *p,
+	      const struct rte_mbuf *m, uint64_t now, enum ft_ladder_note note)
+{
+	struct ft_ladder_line l;
+
+	ladder_fill(w, f, dir, p, now, &l);
+	l.note = (uint8_t)note;
+	if (ft_app.ladder_on) {
+		if (!(f->fflags & FT_FLOW_F_LADDER) && ladder_match(m))
+			f->fflags |= FT_FLOW_F_LADDER;
+		if (f->fflags & FT_FLOW_F_LADDER)
+			ft_ring_put(w, w->ladder, &l, sizeof(l), FT_CTR_EVENTS_DROPPED);
+	}
+	if (w->live_ladder_on)
+		ft_requests_ladder_record(w, &l);
 }
 
 /* Flows ------------------------------------------------------------------- */
@@ -486,18 +496,8 @@ track_tcp(struct ft_worker *w, struct ft_flow *f, unsigned int side, const struc
 		ft_flow_set_age(w->flows, f,
 				((f->tcp.cflags & FT_TCPC_FINISHED) && !(f->fflags & FT_FLOW_F_RECORD_DONE)) ?
 				(uint8_t)FT_FLOW_AGE_LINGER : (uint8_t)ft_tcp_age_class(&f->tcp));
-	if (unlikely(ft_app.ladder_on)) {
-		if (!(f->fflags & FT_FLOW_F_LADDER) && ladder_match(m))
-			f->fflags |= FT_FLOW_F_LADDER;
-		if (f->fflags & FT_FLOW_F_LADDER)
-			ladder_line(w, f, dir, p, now);
-	}
-	if (unlikely(w->live_ladder_on)) {
-		struct ft_ladder_line l;
-
-		ladder_fill(w, f, dir, p, now, &l);
-		ft_requests_ladder_record(w, &l);
-	}
+	if (unlikely(ft_app.ladder_on | w->live_ladder_on))
+		ladder_record(w, f, dir, p, m, now, FT_LADDER_NOTE_NONE);
 }
 
 /* Checksums ------------------------------------------------------------------ */
@@ -555,13 +555,17 @@ csum_counts_add(struct ft_worker *w, const struct csum_counts *cc)
  * stream of such segments must not keep a dead flow alive). */
 static void
 track_bad_checksum(struct ft_worker *w, struct ft_flow *f, unsigned int side,
-		   const struct ft_pkt *p, uint16_t expected, uint64_t now)
+		   const struct ft_pkt *p, const struct rte_mbuf *m, uint16_t expected, uint64_t now)
 {
 	struct ft_tcp_result r;
 	const unsigned int dir = flow_dir(f, side);
 
 	ft_tcp_bad_checksum(&f->tcp, dir, p, expected, &r);
 	emit_anomalies(w, f, dir, p, &r, now);
+	/* On the ladder, marked: an injection attempt is what a person
+	 * reading it wants to see. */
+	if (unlikely(ft_app.ladder_on | w->live_ladder_on))
+		ladder_record(w, f, dir, p, m, now, FT_LADDER_NOTE_BAD_CHECKSUM);
 }
 
 /* Flows, per burst ----------------------------------------------------------- */
@@ -620,7 +624,7 @@ ft_track_burst(struct ft_worker *w, struct rte_mbuf **m, const struct ft_pkt *me
 		if (unlikely(bad[j])) {
 			/* No flow is made for it: its receiver never saw it. */
 			if (f != NULL && (f->fflags & FT_FLOW_F_TCP))
-				track_bad_checksum(w, f, side[j], p, expected[j], now);
+				track_bad_checksum(w, f, side[j], p, m[which[j]], expected[j], now);
 			continue;
 		}
 		if (f == NULL) {

@@ -191,9 +191,20 @@ struct ft_ladder_line {
 	uint8_t flags;          /**< FT_TCP_* */
 	uint8_t ip_ver;
 	uint8_t state[2];       /**< orig, resp, after this packet */
-	uint8_t pad[3];
+	uint8_t note;           /**< enum ft_ladder_note */
+	uint8_t pad[2];
 	uint8_t addr[2][16];    /**< orig, resp */
 };
+
+/** What a ladder line says beside the packet. */
+enum ft_ladder_note {
+	FT_LADDER_NOTE_NONE = 0,
+	FT_LADDER_NOTE_BAD_CHECKSUM, /**< its TCP checksum is wrong: the receiver drops it */
+	FT_LADDER_NOTE_MAX
+};
+
+/** The text of a ladder note ("" for none), as the ladder prints it. */
+const char *ft_ladder_note_text(unsigned int note);
 
 /** A worker's live ladder history: a ring of its most recent lines. The
  *  worker alone writes it; it is read only through LADDER_GET requests. */

@@ -672,6 +672,17 @@ conn_key(const struct ft_ladder_line *l, char *buf, size_t len)
 	snprintf(buf, len, "%u_%u", l->worker, l->conn_id);
 }
 
+const char *
+ft_ladder_note_text(unsigned int note)
+{
+	static const char *const text[FT_LADDER_NOTE_MAX] = {
+		[FT_LADDER_NOTE_NONE] = "",
+		[FT_LADDER_NOTE_BAD_CHECKSUM] = "checksum wrong: dropped",
+	};
+
+	return note < FT_LADDER_NOTE_MAX ? text[note] : "";
+}
+
 static void
 ladder_line_fill(struct ft_tel_tree *t, const void *arg, unsigned int i)
 {
@@ -692,6 +703,8 @@ ladder_line_fill(struct ft_tel_tree *t, const void *arg, unsigned int i)
 	ft_tel_put_u64(t, "win", l->win);
 	ft_tel_put_str(t, "orig_state", ft_tcp_state_name(l->state[0]));
 	ft_tel_put_str(t, "resp_state", ft_tcp_state_name(l->state[1]));
+	if (l->note != FT_LADDER_NOTE_NONE) /* rare: the other lines stay as they were */
+		ft_tel_put_str(t, "note", ft_ladder_note_text(l->note));
 }
 
 static void

@@ -460,8 +460,8 @@ class Conn(ftgen.TcpEnds):
         ignored: the receiver drops it (out of window, invalid flags): it does
         not count in the plain payload byte count. bad_csum: its TCP checksum
         is wrong, so its receiver drops it unread (ignored too); it counts in
-        no record (packets, bytes, times), adds Zeek's history C and is not on
-        flowtap's ladder."""
+        no record (packets, bytes, times), adds Zeek's history C and is marked
+        on flowtap's ladder."""
         me, other, seq, ack = self.segment(side, flags, seq, ack)
         if opts is None:
             opts = [("MSS", 1460)] if "S" in flags and "F" not in flags and "R" not in flags else []
