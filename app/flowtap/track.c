@@ -476,8 +476,12 @@ track_tcp(struct ft_worker *w, struct ft_flow *f, unsigned int side, const struc
 	emit_anomalies(w, f, dir, p, &r, now);
 	/* Only bytes the receiver takes: a segment it drops (invalid flags,
 	 * outside the window) carrying other bytes at the same seq first would
-	 * otherwise be scanned instead of the real ones (an insertion). */
-	if (w->sig != NULL && p->payload_len != 0 && !r.dropped)
+	 * otherwise be scanned instead of the real ones (an insertion). A SYN's
+	 * data too: a host takes it only with a Fast Open cookie (RFC 7413);
+	 * without one it drops it, and the sender sends the bytes again once
+	 * established (or, inserting, other bytes). */
+	if (w->sig != NULL && p->payload_len != 0 && !r.dropped &&
+	    (!(p->tcp.flags & FT_TCP_SYN) || p->tcp.tfo_cookie))
 		sig_feed(w, f, dir, p, &pl, now);
 	if (unlikely(r.obs != 0) && w->observe != NULL) {
 		if (r.obs & FT_TCP_OBS_SYN)

@@ -39,6 +39,10 @@
 #define FT_TCPOPT_WSCALE 3
 #define FT_TCPOPT_SACK_PERM 4
 #define FT_TCPOPT_TS 8
+#define FT_TCPOPT_FASTOPEN 34 /* RFC 7413 */
+#define FT_TCPOPT_EXP 254     /* RFC 6994; Fast Open's experiment ID is 0xF989 */
+#define FT_TFO_EXID 0xf989
+#define FT_TFO_COOKIE_MIN 4   /* bytes; Linux's TCP_FASTOPEN_COOKIE_MIN */
 #define FT_TCPOLEN_MSS 4
 #define FT_TCPOLEN_WSCALE 3
 #define FT_TCPOLEN_SACK_PERM 2
@@ -364,6 +368,15 @@ ft_decode_tcp_opts(const uint8_t *opt, uint32_t len, struct ft_tcp_meta *t)
 				t->ts_val = ft_rd32(opt + i + 2);
 				t->ts_ecr = ft_rd32(opt + i + 6);
 			}
+			break;
+		case FT_TCPOPT_FASTOPEN:
+			/* Kind and length alone ask for a cookie: no data taken. */
+			if (olen >= 2 + FT_TFO_COOKIE_MIN)
+				t->tfo_cookie = 1;
+			break;
+		case FT_TCPOPT_EXP:
+			if (olen >= 4 + FT_TFO_COOKIE_MIN && ft_rd16(opt + i + 2) == FT_TFO_EXID)
+				t->tfo_cookie = 1;
 			break;
 		default:
 			break;

@@ -105,6 +105,9 @@ struct ft_tcp_meta {
 	uint8_t opt_bad;     /**< an option's length is below 2 or runs past the header: the
 				  options are read up to it (as Linux reads them), the segment
 				  is tracked (packets.tcp_opt_invalid) */
+	uint8_t tfo_cookie;  /**< a TCP Fast Open cookie (RFC 7413: kind 34, or the experimental
+				  kind 254 with ExID 0xF989), 4 bytes or more: only then may a
+				  server take a SYN's data */
 };
 
 /** Fragment fields, valid when ft_pkt.cls == FT_CLS_FRAGMENT. */

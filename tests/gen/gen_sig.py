@@ -26,6 +26,9 @@ Scenarios:
                   "VRFY root" at the same seq: the real bytes are the ones scanned;
                   likewise "EXPX staff" in a segment whose TCP checksum is
                   wrong, then "EXPN staff"
+  syn_data        "VRFX root" on a SYN without a Fast Open cookie (the server
+                  drops it), then "VRFY root" at ISN + 1: matched; "VRFY bob"
+                  on a SYN with a cookie (the server takes it): matched
   sessions        several connections: SMTP submission (587), FTP (USER root,
                   SITE EXEC), HTTP traversal (80, URL-encoded), cmd.exe over
                   IPv6 (8080) and Telnet (23), an unnamed port (22) carrying VRFY
@@ -69,8 +72,8 @@ class Scenario:
         self.events_every = []  # signatures.every_match = yes
         self.other_events = []  # names of the other events flowtap must emit
 
-    def conn(self, cli, srv, cport, sport, cisn=1000, sisn=5000, v6=False):
-        c = Conn(self, cli, srv, cport, sport, cisn, sisn, v6)
+    def conn(self, cli, srv, cport, sport, cisn=1000, sisn=5000, v6=False, syn_opts=None):
+        c = Conn(self, cli, srv, cport, sport, cisn, sisn, v6, syn_opts)
         self.conns.append(c)
         return c
 
@@ -101,9 +104,9 @@ class Scenario:
 
 
 class Conn:
-    def __init__(self, sc, cli, srv, cport, sport, cisn, sisn, v6):
+    def __init__(self, sc, cli, srv, cport, sport, cisn, sisn, v6, syn_opts=None):
         self.sc = sc
-        self.t = ftgen.Tcp(cli, srv, cport, sport, cisn, sisn, v6=v6)
+        self.t = ftgen.Tcp(cli, srv, cport, sport, cisn, sisn, v6=v6, syn_opts=syn_opts)
         self.addr = {"c": (cli, cport), "s": (srv, sport)}
         self.bytes = {"c": set(), "s": set()}  # absolute seqs of payload bytes seen
         self.gaps = 0
@@ -297,6 +300,36 @@ def insertion():
     return sc
 
 
+def syn_data():
+    sc = Scenario("syn_data")
+    # No Fast Open cookie: the server drops the SYN's bytes (its SYN+ACK
+    # acks the ISN + 1 only); the client then sends the real ones there.
+    c = sc.conn(CLI, SRV, 1044, 25, 30000, 40000)
+    isn = c.t.ep["c"]["nxt"]
+    c.send("c", "S", b"VRFX root\r\n", what="SYN with bytes, no cookie: the server drops them")
+    c.t.ep["c"]["nxt"], c.t.ack_of["s"] = isn + 1, isn + 1
+    sc.other_events.append("syn_with_data")
+    c.send("s", "SA", what="SYN ACK: acks the SYN alone")
+    c.send("c", "A", what="ACK")
+    c.send("s", "PA", BANNER, what="banner")
+    f = c.send("c", "PA", b"VRFY root\r\n", what="the real bytes at ISN + 1")
+    c.expect("c", 1001, f, isn + 1)
+    c.close()
+    # A Fast Open cookie: the server takes the SYN's bytes (its SYN+ACK acks
+    # them), so they are scanned.
+    c = sc.conn(CLI, SRV, 1045, 25, 50000, 60000,
+                syn_opts=[("MSS", 1460), (34, b"\x01\x02\x03\x04\x05\x06\x07\x08")])
+    isn = c.t.ep["c"]["nxt"]
+    f = c.send("c", "S", b"VRFY bob\r\n", what="SYN with bytes and a Fast Open cookie")
+    sc.other_events.append("syn_with_data")
+    c.expect("c", 1001, f, isn)  # the segment's seq: the SYN's
+    c.send("s", "SA", what="SYN ACK: acks the bytes too")
+    c.send("c", "A", what="ACK")
+    c.send("s", "PA", BANNER, what="banner")
+    c.close()
+    return sc
+
+
 def sessions():
     sc = Scenario("sessions")
     # SMTP submission: VRFY and EXPN, and a DEBUG line.
@@ -361,6 +394,7 @@ SCENARIOS = [
     repeat,
     jumbo,
     insertion,
+    syn_data,
     sessions,
 ]
 
