@@ -375,25 +375,24 @@ chk_tcp4_wscale255(const struct frame *f, const struct ft_pkt *p)
 }
 
 /* TCP Fast Open (RFC 7413): a SYN with data and a cookie (kind 34, 8 bytes),
- * a cookie request (kind 34 alone), the experimental kind 254 with ExID
- * 0xF989 and a 4-byte cookie, and kind 254 of another experiment. */
+ * a cookie request (kind 34 alone) with the experimental kind 254 (ExID
+ * 0xF989) and a 2-byte cookie, below the 4 a cookie takes; kind 254 of
+ * another experiment, then 254 with ExID 0xF989 and a 4-byte cookie. */
+static void
+syn_with_opts(struct frame *f, const uint8_t *o, uint32_t olen)
+{
+	v4_hdr(f, P_TCP);
+	b_tcp(f, 40000, 80, 1, 0, FT_TCP_SYN, 512, o, olen);
+	fill(f, 7, 'g');
+	ip_done(f);
+}
+
 static void
 bld_tcp4_tfo(struct frame *f)
 {
 	static const uint8_t o[] = { 34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 1 };
 
-	v4_hdr(f, P_TCP);
-	b_tcp(f, 40000, 80, 1, 0, FT_TCP_SYN, 512, o, sizeof(o));
-	fill(f, 7, 'g');
-	ip_done(f);
-}
-
-static const char *
-chk_tcp4_tfo(const struct frame *f, const struct ft_pkt *p)
-{
-	(void)f;
-	EXPECT(p->tcp.tfo_cookie == 1 && p->tcp.opt_bad == 0 && p->payload_len == 7);
-	return NULL;
+	syn_with_opts(f, o, sizeof(o));
 }
 
 static void
@@ -401,20 +400,7 @@ bld_tcp4_tfo_request(struct frame *f)
 {
 	static const uint8_t o[] = { 34, 2, 1, 1, 254, 6, 0xf9, 0x89, 1, 2, 1, 1 };
 
-	v4_hdr(f, P_TCP);
-	b_tcp(f, 40000, 80, 1, 0, FT_TCP_SYN, 512, o, sizeof(o));
-	fill(f, 7, 'g');
-	ip_done(f);
-}
-
-static const char *
-chk_tcp4_tfo_request(const struct frame *f, const struct ft_pkt *p)
-{
-	(void)f;
-	/* Kind 34 without a cookie; kind 254 with a 2-byte one: below the 4 a
-	 * cookie takes. */
-	EXPECT(p->tcp.tfo_cookie == 0 && p->tcp.opt_bad == 0);
-	return NULL;
+	syn_with_opts(f, o, sizeof(o));
 }
 
 static void
@@ -422,17 +408,22 @@ bld_tcp4_tfo_exp(struct frame *f)
 {
 	static const uint8_t o[] = { 254, 4, 0x12, 0x34, 254, 8, 0xf9, 0x89, 9, 9, 9, 9 };
 
-	v4_hdr(f, P_TCP);
-	b_tcp(f, 40000, 80, 1, 0, FT_TCP_SYN, 512, o, sizeof(o));
-	fill(f, 3, 'g');
-	ip_done(f);
+	syn_with_opts(f, o, sizeof(o));
 }
 
 static const char *
-chk_tcp4_tfo_exp(const struct frame *f, const struct ft_pkt *p)
+chk_tfo_cookie(const struct frame *f, const struct ft_pkt *p)
 {
 	(void)f;
-	EXPECT(p->tcp.tfo_cookie == 1 && p->tcp.opt_bad == 0);
+	EXPECT(p->tcp.tfo_cookie == 1 && p->tcp.opt_bad == 0 && p->payload_len == 7);
+	return NULL;
+}
+
+static const char *
+chk_tfo_none(const struct frame *f, const struct ft_pkt *p)
+{
+	(void)f;
+	EXPECT(p->tcp.tfo_cookie == 0 && p->tcp.opt_bad == 0 && p->payload_len == 7);
 	return NULL;
 }
 
@@ -1533,11 +1524,11 @@ struct tcase {
 static const struct tcase cases[] = {
 	OK("tcp4 syn: mss 1460, wscale 7, sack-perm, timestamps", bld_tcp4_syn, TCP, chk_tcp4_syn),
 	OK("tcp4 wscale 255 kept as sent, ts values", bld_tcp4_wscale255, TCP, chk_tcp4_wscale255),
-	OK("tcp4 Fast Open cookie (kind 34)", bld_tcp4_tfo, TCP, chk_tcp4_tfo),
+	OK("tcp4 Fast Open cookie (kind 34)", bld_tcp4_tfo, TCP, chk_tfo_cookie),
 	OK("tcp4 Fast Open cookie request, short experimental cookie: none", bld_tcp4_tfo_request, TCP,
-	   chk_tcp4_tfo_request),
+	   chk_tfo_none),
 	OK("tcp4 Fast Open cookie (kind 254, ExID 0xF989) after another experiment", bld_tcp4_tfo_exp,
-	   TCP, chk_tcp4_tfo_exp),
+	   TCP, chk_tfo_cookie),
 	OK("tcp4 no options, payload", bld_tcp4_plain, TCP, chk_tcp4_plain),
 	OK("tcp4 with ipv4 options", bld_tcp4_ipopts, TCP, chk_tcp4_ipopts),
 	OK("tcp4 qinq 0x88a8/0x8100", bld_tcp4_qinq, TCP, chk_tcp4_qinq),
