@@ -151,8 +151,8 @@ decode_mbuf(struct rte_mbuf *m, struct ft_pkt *p)
 /* A host drops an IPv4 packet whose header checksum is wrong before anything
  * else sees it (a fragment before reassembly): it is malformed here, so that
  * it neither moves a connection nor lends bytes to a datagram. The NIC's
- * "good" stands (rx checksum offload); anything else is summed: 5 to 15
- * words, cheaper than a branch on which verdicts to trust. */
+ * "good" stands (rx checksum offload); anything else is summed (5 to 15
+ * 32-bit words). */
 static inline bool
 ip4_csum_bad(const struct rte_mbuf *m, const struct ft_pkt *p)
 {
