@@ -410,6 +410,7 @@ ft_decode_tcp(const uint8_t *data, uint32_t caplen, uint32_t ip_end, struct ft_p
 	p->tcp.seq = rte_be_to_cpu_32(th->sent_seq);
 	p->tcp.ack = rte_be_to_cpu_32(th->recv_ack);
 	p->tcp.win = rte_be_to_cpu_16(th->rx_win);
+	p->tcp.urp = rte_be_to_cpu_16(th->tcp_urp);
 	p->tcp.flags = th->tcp_flags;
 	p->tcp.wscale = 0;
 	p->tcp.has_wscale = 0;

@@ -97,6 +97,7 @@ struct ft_tcp_meta {
 	uint32_t ts_ecr;     /**< valid when has_ts */
 	uint16_t win;        /**< raw (unscaled) window */
 	uint16_t mss;        /**< 0 when absent */
+	uint16_t urp;        /**< urgent pointer (meaningful with FT_TCP_URG) */
 	uint8_t flags;       /**< FT_TCP_* */
 	uint8_t wscale;      /**< shift as sent (any byte, 255 included), valid when has_wscale */
 	uint8_t sack_perm;   /**< SACK-permitted option present */

@@ -59,7 +59,8 @@ enum ft_severity {
 	X(SIGNATURE_MATCH, "signature_match", FT_SEV_ALERT)             \
 	X(SYN_IN_ESTABLISHED, "syn_in_established", FT_SEV_WARNING)     \
 	X(ACK_OUT_OF_WINDOW, "ack_out_of_window", FT_SEV_WARNING)       \
-	X(TCP_BAD_CHECKSUM, "tcp_bad_checksum", FT_SEV_WARNING)
+	X(TCP_BAD_CHECKSUM, "tcp_bad_checksum", FT_SEV_WARNING)        \
+	X(URGENT_DATA, "urgent_data", FT_SEV_WARNING)
 
 /** Event type ids. */
 enum ft_event_type {

@@ -676,6 +676,8 @@ segcache_differs(struct ft_tcp_segcache *sc, uint32_t conn_id, unsigned int dir,
 /* ------------------------------------------------------------------------ */
 /* Tracking                                                                  */
 
+_Static_assert(FT_EV_MAX <= 32, "ft_tcp_conn.anomalies has a bit per name: 32 at most");
+
 static void
 anomaly(struct ft_tcp_conn *c, struct ft_tcp_result *r, enum ft_event_type type, uint8_t has,
 	uint32_t seq, uint32_t ack, uint32_t expected, const char *detail)
@@ -1290,6 +1292,17 @@ ft_tcp_track(struct ft_tcp_conn *c, unsigned int dir, const struct ft_pkt *p,
 		s->flags |= FT_TCPE_SEEN;
 		r->dropped = 1;
 		return; /* ignored, as the receiver ignores it */
+	}
+
+	/* Urgent data (RFC 9293 3.8.5): a host that reads it out of band (BSD
+	 * and Linux sockets without SO_OOBINLINE, their default) takes the byte
+	 * before the urgent pointer out of the stream, which the signatures
+	 * scan with it in: other bytes than the application reads. */
+	if (unlikely((f & FT_TCP_URG) && len != 0 && t->urp != 0)) {
+		char detail[40];
+
+		snprintf(detail, sizeof(detail), "urgent pointer %u", t->urp);
+		anomaly(c, r, FT_EV_URGENT_DATA, FT_EVF_SEQ | FT_EVF_ACK, t->seq, t->ack, 0, detail);
 	}
 
 	/* New data: remembered for the retransmission check; a jump beyond

@@ -227,7 +227,7 @@ class TcpEnds:
             ack = self.ack_of[side] if "A" in flags else 0
         return me, "s" if side == "c" else "c", seq, ack
 
-    def frame(self, side, flags, seq, ack, window, options, ttl, payload=b"", ip_opts=None):
+    def frame(self, side, flags, seq, ack, window, options, ttl, payload=b"", ip_opts=None, urgptr=0):
         """A segment from side, built with scapy: Ethernet, a tag per VLAN,
         IPv4 (DF; the sender's IP id, which advances) or IPv6, TCP, payload.
         Returns the frame as a bytearray (callers may pad it) and the TCP
@@ -236,7 +236,7 @@ class TcpEnds:
         me = self.ep[side]
         peer = self.ep["s" if side == "c" else "c"]
         tcp = TCP(sport=me["port"], dport=peer["port"], seq=seq, ack=ack, flags=flags,
-                  window=window, options=options)
+                  window=window, options=options, urgptr=urgptr)
         if self.v6:
             ip = IPv6(src=me["ip"], dst=peer["ip"], hlim=ttl)
         else:

@@ -454,7 +454,7 @@ class Conn(ftgen.TcpEnds):
 
     def pkt(self, side, flags, payload=b"", seq=None, ack=None, ttl=None, win=None, opts=None,
             advance=True, states=None, ev=None, ignored=False, what="", new_record=False,
-            bad_csum=False):
+            bad_csum=False, urgptr=0):
         """Send one segment from side ("c" or "s"); returns its frame number.
         states: "XX YY" (orig, resp) after it; ev: {anomaly: expected or None};
         ignored: the receiver drops it (out of window, invalid flags): it does
@@ -468,7 +468,7 @@ class Conn(ftgen.TcpEnds):
         if win is None:
             win = 0 if flags in ("R", "RA") else me["win"]
         ttl = me["ttl"] if ttl is None else ttl
-        raw, tcp = self.frame(side, flags, seq, ack, win, opts, ttl, payload)
+        raw, tcp = self.frame(side, flags, seq, ack, win, opts, ttl, payload, urgptr=urgptr)
         if bad_csum:
             ignored, advance = True, False
             raw = ftgen.with_bad_tcp_csum(raw)
@@ -1387,6 +1387,27 @@ def sc_tcp_bad_checksum():
     return sc
 
 
+def sc_urgent_data():
+    """Urgent data: the client's "VRFXY root" with URG and an urgent pointer
+    of 4, which a host reading out of band (the sockets' default) takes as
+    "VRFY root" plus the out-of-band X, while a monitor scanning the stream
+    inline sees "VRFXY". urgent_data, once per flow (its detail: the
+    pointer); a URG segment without data (the pointer alone) raises none."""
+    sc = Scenario("urgent_data", sc_urgent_data.__doc__)
+    c = sc.conn(CLI, SRV, 40045, 25, 73000000, 74000000)
+    handshake(c)
+    c.pkt("c", "PAU", b"VRFXY root\r\n", urgptr=4, states="ES ES",
+          ev={"urgent_data": None}, what="data with URG, urgent pointer 4")
+    c.pkt("s", "A", states="ES ES")
+    c.pkt("s", "AU", urgptr=1, states="ES ES", what="URG without data")
+    c.pkt("c", "PAU", b"ABOR\r\n", urgptr=1, states="ES ES", ev={"urgent_data": None},
+          what="URG again: counted, no second event")
+    c.pkt("s", "A", states="ES ES")
+    close_client_first(c)
+    c.end("fin", history="ShADaFf", conn_state="SF", bytes=(18, 0))
+    return sc
+
+
 LONGER_REXMIT = ("Zeek's code counts a retransmission only when the segment does not reach past the "
                  "highest seq seen (delta_last <= 0), and this one does; by the documented meaning "
                  "('packet with retransmitted payload') it is one: its first 10 bytes are re-sent")
@@ -1571,7 +1592,7 @@ SCENARIOS = [
     sc_data_before_established, sc_invalid_flags, sc_seq_out_of_window, sc_window_scale,
     sc_ack_unseen_data, sc_retransmit_different_data, sc_ttl_change, sc_packet_after_close,
     sc_isn_predictable, sc_isn_random, sc_syn_flood, sc_syn_below_flood, sc_every_occurrence,
-    sc_syn_in_established, sc_ack_out_of_window, sc_tcp_bad_checksum,
+    sc_syn_in_established, sc_ack_out_of_window, sc_tcp_bad_checksum, sc_urgent_data,
 ]
 
 
