@@ -50,6 +50,9 @@
 
 #define FT_IP4_RESERVED_FLAG 0x8000 /* "evil bit": must be zero on the wire */
 #define FT_IP6_FRAG_HLEN 8
+#define FT_IP6_RT_TYPE0 0 /* RFC 2460 (deprecated): addresses, the last one final */
+#define FT_IP6_RT_TYPE2 2 /* RFC 6275: one address, the home address */
+#define FT_IP6_RT_SRH 4   /* RFC 8754: segment list, segment 0 final */
 #define FT_IP6_FRAG_OFF_MASK 0xfff8 /* 13-bit offset in 8-byte units, already << 3 */
 #define FT_IP6_FRAG_M 0x0001
 #define FT_ICMP_MIN_HLEN 4 /* type, code, checksum: all ICMP/ICMPv6 have them */
@@ -253,6 +256,17 @@ ft_decode_ip6(const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ft_
 		if (hlen > lim - off)
 			return FT_MAL_IP6_EXT_TRUNC;
 
+		/* A Routing header on its way (segments left): the transport's
+		 * checksum sums its final destination, not the header's. Types
+		 * whose addresses are compressed (RPL, 3) are not read. */
+		if (nh == IPPROTO_ROUTING && data[off + 3] != 0) {
+			const uint8_t type = data[off + 2];
+
+			if ((type == FT_IP6_RT_TYPE0 || type == FT_IP6_RT_TYPE2) && hlen >= 24)
+				p->final_dst_off = (uint16_t)(off + 8 + 16 * ((hlen - 8) / 16 - 1));
+			else if (type == FT_IP6_RT_SRH && hlen >= 24)
+				p->final_dst_off = (uint16_t)(off + 8);
+		}
 		if (nh == IPPROTO_FRAGMENT) {
 			fo = ft_rd16(data + off + 2);
 			/* An atomic fragment (RFC 6946) is a whole datagram: keep walking. */
@@ -766,7 +780,8 @@ ft_decode_tcp_csum(const struct rte_mbuf *m, const struct ft_pkt *p, uint16_t *e
 		sum += (uint64_t)a4[0] + a4[1];
 	} else {
 		memcpy(&a[0], p->src, 16);
-		memcpy(&a[2], p->dst, 16);
+		memcpy(&a[2], p->final_dst_off == 0 ? p->dst :
+			       rte_pktmbuf_mtod_offset(m, const uint8_t *, p->final_dst_off), 16);
 		sum = csum_add64(sum, csum_add64(csum_add64(a[0], a[1]), csum_add64(a[2], a[3])));
 	}
 	pseudo = csum_fold64(sum);

@@ -144,6 +144,9 @@ struct ft_pkt {
 	uint16_t payload_off; /**< start of the transport payload */
 	uint16_t payload_len; /**< transport payload bytes, bounded by IP length */
 	uint16_t ip_len;      /**< IP datagram length from the header (v4 total, v6 40+plen) */
+	uint16_t final_dst_off; /**< IPv6: where a Routing header with segments left names the
+				     final destination (what a transport checksum sums, RFC 8200
+				     section 8.1); 0 when the header's destination is final */
 	uint16_t sport;       /**< host order; 0 for protocols without ports */
 	uint16_t dport;
 	uint32_t hash;        /**< symmetric hash: same for both directions */
@@ -263,9 +266,10 @@ struct rte_mbuf;
  * Verify a decoded TCP segment's checksum in software: pseudo-header
  * (addresses, protocol, TCP length), header and payload, across chained
  * mbufs. The TCP length is the IP datagram's length less its headers, so
- * IPv4 options and IPv6 extension headers are not summed. (An IPv6 Routing
- * header's final destination is not looked for: the destination field is
- * summed, which is right unless the segment is still being source-routed.)
+ * IPv4 options and IPv6 extension headers are not summed. Behind an IPv6
+ * Routing header with segments left, the destination summed is the final
+ * one it names (ft_pkt.final_dst_off: types 0, 2 and 4, the SRH; RPL's
+ * compressed addresses are not read, so its segments sum the next hop).
  *
  * @param m         the mbuf @p p was decoded from (a reassembled datagram too)
  * @param p         ft_pkt.cls must be FT_CLS_TCP

@@ -32,7 +32,8 @@ import refdecode  # noqa: E402
 
 from scapy.all import (ARP, DNS, DNSQR, DNSRR, GRE, ICMP, IP, IPv6,  # noqa: E402
                        ICMPv6EchoReply, ICMPv6EchoRequest, IPOption_RR, ICMPv6ND_NS, IPv6ExtHdrDestOpt,
-                       IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, LLC,
+                       IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting,
+                       IPv6ExtHdrSegmentRouting, LLC,
                        STP, TCP, UDP, Dot1Q, Dot3, Ether, Raw, fragment)
 
 MAC_A, MAC_B = "00:00:5e:00:53:01", "00:00:5e:00:53:02"
@@ -221,6 +222,14 @@ def tcp_flows(cap):
     p = Ether(src=MAC_A, dst=MAC_B) / IPv6(src=V6A, dst=V6B) / IPv6ExtHdrRouting(addresses=[V6B]) / \
         TCP(sport=50003, dport=80, flags="S", seq=5)
     cap.add(p, "tcp", "v6 routing header then TCP SYN")
+    # Routing headers on their way (segments left): scapy sums the final
+    # destination, as RFC 8200 8.1 asks and flowtap checks
+    hop = "2001:db8:ff::9"
+    for rh, what in ((IPv6ExtHdrSegmentRouting(addresses=[V6B, hop], segleft=1), "SRH"),
+                     (IPv6ExtHdrRouting(addresses=[V6B], segleft=1), "type 0 routing header")):
+        p = Ether(src=MAC_A, dst=MAC_B) / IPv6(src=V6A, dst=hop) / rh / \
+            TCP(sport=50007 if what == "SRH" else 50008, dport=80, flags="S", seq=5)
+        cap.add(p, "tcp", "v6 %s, 1 segment left, then TCP SYN (checksum of the final destination)" % what)
     ah = struct.pack("!BBHII", 6, 4, 0, 0x1000, 1) + b"\0" * 12  # (4+2)*4 = 24 bytes
     cap.add(raw_eth(0x86DD, raw_ip6(51, ah + raw_tcp(50004, 80, 7, 0), tcp_at=len(ah))), "tcp", "v6 AH then TCP SYN")
     p = Ether(src=MAC_A, dst=MAC_B) / IPv6(src=V6A, dst=V6B) / IPv6ExtHdrFragment(offset=0, m=0, id=77) / \

@@ -145,6 +145,12 @@ def _ip6(b, off, ctx):
                 hl = (b[p + 1] + 1) * 8
             if p + hl > end:
                 return _mal("ip6_ext_trunc")
+            if nh == 43 and b[p + 3] != 0 and hl >= 24:
+                # segments left: a transport checksum sums the final destination
+                if b[p + 2] in (0, 2):
+                    ctx["final_dst"] = b[p + 8 + 16 * ((hl - 8) // 16 - 1):][:16]
+                elif b[p + 2] == 4:
+                    ctx["final_dst"] = b[p + 8:p + 24]
             if nh == IP6_FRAG:
                 fo = _u16(b, p + 2)
                 if (fo >> 3) != 0 or (fo & 1):
@@ -229,6 +235,7 @@ def tcp_csum(frame):
     if end > len(b):
         return "unchecked"
     src, dst = ctx["addrs"]
+    dst = ctx.get("final_dst", dst)
     n = end - p
     pseudo = src + dst + (struct.pack("!IxxxB", n, 6) if v6 else struct.pack("!xBH", 6, n))
     if sum16(pseudo + b[p:end]) in (0xFFFF, 0):

@@ -2028,6 +2028,10 @@ ref_sum(const uint8_t *b, uint32_t n, uint32_t sum)
 	return (uint16_t)sum;
 }
 
+/* Where a frame built here names its final destination, when a Routing
+ * header does (0: the IPv6 header's destination). */
+static uint32_t ref_final_dst;
+
 /* The pseudo-header's sum of the frame's TCP segment (it ends the frame). */
 static uint16_t
 ref_pseudo(const struct frame *f)
@@ -2036,7 +2040,8 @@ ref_pseudo(const struct frame *f)
 
 	if (f->ipver == 4)
 		return ref_sum(f->b + f->l3 + 12, 8, P_TCP + tcp_len);
-	return ref_sum(f->b + f->l3 + 8, 32, P_TCP + tcp_len);
+	return ref_sum(f->b + f->l3 + 8, 16,
+		       ref_sum(f->b + (ref_final_dst ? ref_final_dst : f->l3 + 24), 16, P_TCP + tcp_len));
 }
 
 /* Write the right IPv4 header and TCP checksums; @return the TCP one. */
@@ -2162,6 +2167,38 @@ test_checksums(void)
 	 * carry 0 (RFC 1624), and a partial sum of 0xffff may be written 0 */
 	set16(&f, f.l4 + 16, right == 0xffff ? 0 : right);
 	EXPECT(tcp_csum_of(&f, f.len, NULL) == FT_CSUM_GOOD);
+
+	/* A Routing header with segments left: the sum is of its final
+	 * destination (RFC 8200 8.1), not of the header's next hop. SRH (type
+	 * 4, segment 0 final) and type 2 (its one address). */
+	for (seg = 0; seg < 2; seg++) {
+		static const uint8_t next_hop[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, [15] = 9 };
+		const uint8_t type = seg == 0 ? 4 : 2;
+
+		memset(&f, 0, sizeof(f));
+		b_eth(&f, ETH_IP6);
+		b_ip6(&f, A6, next_hop, P_RT);
+		put8(&f, P_TCP);
+		put8(&f, type == 4 ? 4 : 2); /* 8-octet units after the first 8 */
+		put8(&f, type);
+		put8(&f, 1);                 /* segments left */
+		put32(&f, 0);
+		ref_final_dst = f.len;
+		putn(&f, B6, 16);            /* SRH segment 0, type 2's address: final */
+		if (type == 4)
+			putn(&f, next_hop, 16);
+		b_tcp(&f, 40000, 80, 7, 9, FT_TCP_ACK, 512, NULL, 0);
+		fill(&f, 33, 0x5a);
+		ip_done(&f);
+		csum_fill(&f);
+		ref_final_dst = 0;
+		EXPECT(tcp_csum_of(&f, f.len, NULL) == FT_CSUM_GOOD);
+		/* Summed over the next hop instead: what a stack that ignored the
+		 * header would write, wrong. */
+		set16(&f, f.l4 + 16, 0);
+		set16(&f, f.l4 + 16, (uint16_t)~ref_sum(f.b + f.l4, f.len - f.l4, ref_pseudo(&f)));
+		EXPECT(tcp_csum_of(&f, f.len, NULL) == FT_CSUM_BAD);
+	}
 	return NULL;
 }
 
