@@ -156,7 +156,7 @@ decode_mbuf(struct rte_mbuf *m, struct ft_pkt *p)
 static inline bool
 ip4_csum_bad(const struct rte_mbuf *m, const struct ft_pkt *p)
 {
-	if (p->ip_ver != 4 || ft_app.cfg.checksums == FT_CSUMS_OFF)
+	if (ft_app.cfg.checksums == FT_CSUMS_OFF)
 		return false;
 	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
 		return false;

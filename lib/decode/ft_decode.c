@@ -632,14 +632,6 @@ ft_decode_sym_hash(const uint8_t *a, uint16_t ap, const uint8_t *b, uint16_t bp,
 
 /* Checksums ---------------------------------------------------------------- */
 
-static inline uint16_t
-csum_fold(uint32_t sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /* a + b in ones' complement arithmetic on 64 bits (the carry goes round). */
 static inline uint64_t
 csum_add64(uint64_t a, uint64_t b)
@@ -656,14 +648,6 @@ csum_add64(uint64_t a, uint64_t b)
  * bytes (callgrind, bulk segments of 1400 bytes: 841 instructions per
  * segment with it).
  */
-static inline uint16_t
-csum_fold64(uint64_t s)
-{
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffffffu) + (s >> 32);
-	return csum_fold((uint32_t)s);
-}
-
 static uint16_t
 csum_bytes(const uint8_t *p, uint32_t n)
 {
@@ -715,7 +699,7 @@ csum_bytes(const uint8_t *p, uint32_t n)
 		memcpy(&w16, last, 2);
 		s0 = csum_add64(s0, w16);
 	}
-	return csum_fold64(s0);
+	return ft_csum_fold64(s0);
 }
 
 /*
@@ -752,7 +736,7 @@ chain_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *out)
 	}
 	if (done != len)
 		return -1; /* a chain shorter than its pkt_len says */
-	*out = csum_fold(sum);
+	*out = ft_csum_fold(sum);
 	return 0;
 }
 
@@ -784,13 +768,13 @@ ft_decode_tcp_csum(const struct rte_mbuf *m, const struct ft_pkt *p, uint16_t *e
 			       rte_pktmbuf_mtod_offset(m, const uint8_t *, p->final_dst_off), 16);
 		sum = csum_add64(sum, csum_add64(csum_add64(a[0], a[1]), csum_add64(a[2], a[3])));
 	}
-	pseudo = csum_fold64(sum);
-	if (csum_fold((uint32_t)pseudo + data) == 0xffff)
+	pseudo = ft_csum_fold64(sum);
+	if (ft_csum_fold((uint32_t)pseudo + data) == 0xffff)
 		return FT_CSUM_GOOD;
 	/* The header is within the first mbuf: ft_decode() read it there. */
 	memcpy(&field, rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off + 16), 2);
 	if (expected != NULL)
-		*expected = rte_be_to_cpu_16((uint16_t)~csum_fold((uint32_t)pseudo + data +
+		*expected = rte_be_to_cpu_16((uint16_t)~ft_csum_fold((uint32_t)pseudo + data +
 								   (uint16_t)~field));
 	/* 0 and 0xffff are the same number in ones' complement. */
 	if (field == pseudo || ((uint16_t)(field ^ pseudo) == 0xffff && (field == 0 || pseudo == 0)))

@@ -211,6 +211,25 @@ ft_addr_cmp(const uint8_t *a, const uint8_t *b)
 	return x < y ? -1 : 1;
 }
 
+/** Fold a 32-bit ones' complement sum of 16-bit words to 16 bits. */
+static inline uint16_t
+ft_csum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/** Fold a 64-bit ones' complement sum of wider words (32 or 64 bits) to the
+ *  16-bit one of the same bytes (RFC 1071 section 2(B)), in either byte order. */
+static inline uint16_t
+ft_csum_fold64(uint64_t s)
+{
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	return ft_csum_fold((uint32_t)s);
+}
+
 /**
  * Whether a decoded IPv4 packet's header checksum is right (the ones'
  * complement sum of the header's 16-bit words is 0xffff). Not IPv4: true.
@@ -230,23 +249,18 @@ ft_decode_ip4_csum_ok(const uint8_t *frame, const struct ft_pkt *p)
 
 	if (p->ip_ver != 4)
 		return true;
-	/* Word by word: one memcpy() of the 20 bytes became a vector load
-	 * stored to the stack and read back. */
+	/* Word by word (one memcpy() of the 20 bytes became a vector load
+	 * stored to the stack and read back), the fixed 5 apart from the
+	 * options: one loop of up to 15 took 21 more instructions per packet. */
 	for (i = 0; i < 5; i++) {
 		memcpy(&w, h + 4 * i, 4);
 		sum += w;
 	}
-	for (; i < words; i++) { /* options */
+	for (; i < words; i++) {
 		memcpy(&w, h + 4 * i, 4);
 		sum += w;
 	}
-	/* The sum of 32-bit words folds to the same 16-bit ones' complement
-	 * sum as the 16-bit words' (RFC 1071 section 2(B)), in either byte order. */
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	return sum == 0xffffu;
+	return ft_csum_fold64(sum) == 0xffffu;
 }
 
 /** What a TCP segment's checksum says (ft_decode_tcp_csum()). */
