@@ -177,6 +177,12 @@ def inet_csum(data):
     return ~refdecode.sum16(data) & 0xFFFF
 
 
+def tcp_checksum(src, dst, segment):
+    """The right checksum of a TCP segment (its checksum field 0) between
+    src and dst (4- or 16-byte addresses)."""
+    return inet_csum(refdecode.tcp_pseudo_header(src, dst, len(segment)) + segment)
+
+
 def with_bad_tcp_csum(frame):
     """The frame with its TCP checksum made wrong (a host drops it unread)."""
     ctx = {}

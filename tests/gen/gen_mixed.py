@@ -73,16 +73,16 @@ def raw_ip4(proto, l4, ihl=5, tot=None, ver=4, ident=0x4242, frag=0x4000, ttl=64
     h += opts
     cs = ftgen.inet_csum(h[:20] + opts)
     h = h[:10] + struct.pack("!H", cs) + h[12:]
-    return h + tcp_csum_filled(proto, l4, h[12:16], h[16:20], struct.pack("!xBH", 6, len(l4)))
+    return h + tcp_csum_filled(proto, l4, h[12:16], h[16:20])
 
 
-def tcp_csum_filled(proto, l4, src, dst, pseudo_tail):
+def tcp_csum_filled(proto, l4, src, dst):
     """l4 with its TCP checksum written in when raw_tcp() left it 0, as a
     host sends it (a segment with a wrong one is another frame: its receiver
     drops it); anything else as it is."""
     if proto != 6 or len(l4) < 18 or l4[16:18] != b"\0\0":
         return l4
-    cs = ftgen.inet_csum(src + dst + pseudo_tail + l4)
+    cs = ftgen.tcp_checksum(src, dst, l4)
     return l4[:16] + struct.pack("!H", cs) + l4[18:]
 
 
@@ -102,7 +102,7 @@ def raw_ip6(nh, payload, plen=None, ver=6, hlim=64, src=V6A, dst=V6B, tcp_at=Non
     tcp = payload[tcp_at:]
     return (struct.pack("!IHBB", ver << 28, plen & 0xFFFF, nh, hlim) + ip6_addr(src) + ip6_addr(dst) +
             payload[:tcp_at] +
-            tcp_csum_filled(nh_tcp, tcp, ip6_addr(src), ip6_addr(dst), struct.pack("!IxxxB", len(tcp), 6)))
+            tcp_csum_filled(nh_tcp, tcp, ip6_addr(src), ip6_addr(dst)))
 
 
 def ext8(nh, units=0, fill=b""):
@@ -514,7 +514,7 @@ def malformed(cap):
                 "v%d SYN with 4 bytes whose TCP checksum is wrong" % (6 if v6 else 4))
     src, dst = bytes(map(int, V4A.split("."))), bytes(map(int, V4B.split(".")))
     seg = raw_tcp(sport=1252, payload=b"offload")
-    partial = (~ftgen.inet_csum(src + dst + struct.pack("!xBH", 6, len(seg)))) & 0xFFFF
+    partial = refdecode.sum16(refdecode.tcp_pseudo_header(src, dst, len(seg)))
     cap.add(raw_eth(0x0800, raw_ip4(6, seg[:16] + struct.pack("!H", partial) + seg[18:])), "tcp",
             "SYN whose TCP checksum is the pseudo-header's sum (sent with checksum offload)")
     # UDP

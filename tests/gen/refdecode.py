@@ -222,6 +222,14 @@ def tcp_opt_bad(frame):
     return classify(frame, ctx)[0] == "tcp" and ctx.get("opt_bad", False)
 
 
+def tcp_pseudo_header(src, dst, n):
+    """The pseudo-header a TCP checksum of n bytes sums: IPv4's (4-byte
+    addresses, 16-bit length) or IPv6's (16-byte, 32-bit length)."""
+    if len(src) == 16:
+        return src + dst + struct.pack("!IxxxB", n, 6)
+    return src + dst + struct.pack("!xBH", 6, n)
+
+
 def tcp_csum(frame):
     """A TCP frame's checksum verdict as flowtap's default (checksums = auto)
     gives it: "good", "bad", "partial" (only the pseudo-header's sum, what a
@@ -237,7 +245,7 @@ def tcp_csum(frame):
     src, dst = ctx["addrs"]
     dst = ctx.get("final_dst", dst)
     n = end - p
-    pseudo = src + dst + (struct.pack("!IxxxB", n, 6) if v6 else struct.pack("!xBH", 6, n))
+    pseudo = tcp_pseudo_header(src, dst, n)
     if sum16(pseudo + b[p:end]) in (0xFFFF, 0):
         return "good"
     field = _u16(b, p + 16)

@@ -387,16 +387,16 @@ def formats(tmp):
     # Their checksums are summed across the mbufs: 4 of them have one byte
     # changed deep in the chain after their TCP checksum was computed.
     jumbo = os.path.join(tmp, "jumbo.pcap")
-    csum = ftlib.ftgen().inet_csum
+    ftgen = ftlib.ftgen()
     with open(jumbo, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
         for i in range(200):
             body = b"j" * 8960
             a, b = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
             ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + len(body), i, 0, 64, 6, 0, a, b)
-            ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+            ip = ip[:10] + struct.pack("!H", ftgen.inet_csum(ip)) + ip[12:]
             tcp = struct.pack("!HHIIBBHHH", 40000, 80, 1 + i * len(body), 1, 0x50, 0x10, 65535, 0, 0)
-            tcp = tcp[:16] + struct.pack("!H", csum(a + b + struct.pack("!xBH", 6, 20 + len(body)) + tcp + body)) + tcp[18:]
+            tcp = tcp[:16] + struct.pack("!H", ftgen.tcp_checksum(a, b, tcp + body)) + tcp[18:]
             if i % 50 == 7:
                 body = body[:7001] + b"k" + body[7002:]
             fr = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + tcp + body
