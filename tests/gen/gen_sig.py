@@ -129,7 +129,8 @@ class Conn:
 
     def skip_to(self, side, seq):
         """The sender's next byte is seq (what was skipped was sent out of
-        order, or never captured); the peer acknowledges up to it."""
+        order, or never captured; or, back, a segment the receiver dropped
+        moved it on); the peer acknowledges up to it."""
         other = "s" if side == "c" else "c"
         self.t.ep[side]["nxt"] = seq
         self.t.ack_of[other] = seq
@@ -281,7 +282,7 @@ def insertion():
     # flags: invalid): scanned, they would make the real bytes a
     # retransmission, trimmed unscanned, and VRFY would go unseen.
     c.send("c", "", b"VRFX root\r\n", seq=nxt, what="no flags, other bytes: the host drops it")
-    c.t.ep["c"]["nxt"], c.t.ack_of["s"] = nxt, nxt
+    c.skip_to("c", nxt)
     sc.other_events.append("invalid_flags")
     f = c.send("c", "PA", b"VRFY root\r\n", what="the real bytes at the same seq")
     c.expect("c", 1001, f, nxt)
@@ -291,7 +292,7 @@ def insertion():
     nxt = c.t.ep["c"]["nxt"]
     c.send("c", "PA", b"EXPX staff\r\n", seq=nxt, bad_csum=True,
            what="other bytes, TCP checksum wrong: the host drops it")
-    c.t.ep["c"]["nxt"], c.t.ack_of["s"] = nxt, nxt
+    c.skip_to("c", nxt)
     sc.other_events.append("tcp_bad_checksum")
     f = c.send("c", "PA", b"EXPN staff\r\n", what="the real bytes at the same seq")
     c.expect("c", 1002, f, nxt)
@@ -307,7 +308,7 @@ def syn_data():
     c = sc.conn(CLI, SRV, 1044, 25, 30000, 40000)
     isn = c.t.ep["c"]["nxt"]
     c.send("c", "S", b"VRFX root\r\n", what="SYN with bytes, no cookie: the server drops them")
-    c.t.ep["c"]["nxt"], c.t.ack_of["s"] = isn + 1, isn + 1
+    c.skip_to("c", isn + 1)
     sc.other_events.append("syn_with_data")
     c.send("s", "SA", what="SYN ACK: acks the SYN alone")
     c.send("c", "A", what="ACK")
