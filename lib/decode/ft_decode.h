@@ -211,13 +211,20 @@ ft_addr_cmp(const uint8_t *a, const uint8_t *b)
 	return x < y ? -1 : 1;
 }
 
+/*
+ * The folds add each half of a word to the other in one add of the word and
+ * itself rotated by half its width: the upper half of that sum is the two
+ * halves' ones' complement sum, its end-around carry included (the lower
+ * half's carry comes in; the upper half cannot carry out once it did). Five
+ * instructions for 64 to 16 bits, where two rounds of mask, shift and add
+ * per halving took 14 (as in the Linux kernel's csum_fold()).
+ */
+
 /** Fold a 32-bit ones' complement sum of 16-bit words to 16 bits. */
 static inline uint16_t
 ft_csum_fold(uint32_t sum)
 {
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	return (uint16_t)((sum + ((sum >> 16) | (sum << 16))) >> 16);
 }
 
 /** Fold a 64-bit ones' complement sum of wider words (32 or 64 bits) to the
@@ -225,9 +232,7 @@ ft_csum_fold(uint32_t sum)
 static inline uint16_t
 ft_csum_fold64(uint64_t s)
 {
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffffffu) + (s >> 32);
-	return ft_csum_fold((uint32_t)s);
+	return ft_csum_fold((uint32_t)((s + ((s >> 32) | (s << 32))) >> 32));
 }
 
 /**

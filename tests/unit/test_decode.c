@@ -2093,6 +2093,46 @@ tcp_csum_of(struct frame *f, uint32_t seg, uint16_t *expected)
 	return ft_decode_tcp_csum(m, &p, expected);
 }
 
+/* The end-around-carry folds against folding by the book, on the edges of
+ * every carry and on pseudo-random sums (a fixed xorshift: repeatable). */
+static uint16_t
+ref_fold64(uint64_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+static const char *
+test_csum_folds(void)
+{
+	static const uint64_t edges[] = {
+		0, 1, 0xffff, 0x10000, 0x1fffe, 0xfffeffff, 0xffff0000, 0xffff0001, 0xffffffff,
+		0x100000000, 0x1ffffffff, 0xffffffff00000000, 0xffffffff00000001,
+		0xfffffffffffffffe, 0xffffffffffffffff, 0x8000800080008000, 0x0001000100010001,
+	};
+	uint64_t x = 0x9e3779b97f4a7c15;
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(edges) + 1000000; i++) {
+		uint64_t s;
+
+		if (i < RTE_DIM(edges)) {
+			s = edges[i];
+		} else {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			s = x >> (x & 31); /* wide and narrow sums alike */
+		}
+		if (ft_csum_fold64(s) != ref_fold64(s))
+			return "ft_csum_fold64() differs from the book";
+		if (ft_csum_fold((uint32_t)s) != ref_fold64((uint32_t)s))
+			return "ft_csum_fold() differs from the book";
+	}
+	return NULL;
+}
+
 /* The IPv4 header sum and the TCP verdicts, against the sums above. */
 static const char *
 test_checksums(void)
@@ -2274,6 +2314,7 @@ main(void)
 	       h0 != 0 && h0 == h1 && h1 == h2 && h2 == h3 ? NULL : "differ");
 	result("owner: in range and balanced for 1..64 workers", test_owner());
 	result("names: classes and malformed reasons", test_names());
+	result("checksums: folds as by the book (edges and 1000000 sums)", test_csum_folds());
 	result("checksums: IPv4 header, TCP over v4 and v6, chained at every split", test_checksums());
 	why = caplen_sweep(&n_decodes);
 	snprintf(name, sizeof(name), "no overread: every frame at every caplen (%u decodes)",
