@@ -483,6 +483,11 @@ track_tcp(struct ft_worker *w, struct ft_flow *f, unsigned int side, const struc
 	if (w->sig != NULL && p->payload_len != 0 && !r.dropped &&
 	    (!(p->tcp.flags & FT_TCP_SYN) || p->tcp.tfo_cookie))
 		sig_feed(w, f, dir, p, &pl, now);
+	/* A server that refuses a Fast Open SYN's data (a bogus or stale
+	 * cookie) acknowledges the SYN alone: its peer sends those bytes
+	 * again, or other bytes there, and they are what the server reads. */
+	if (unlikely(r.obs & FT_TCP_OBS_SERVER_ISN) && w->sig != NULL)
+		ft_sig_flow_unscan(w->sig, f->sig_slot, dir ^ 1, p->tcp.ack);
 	if (unlikely(r.obs != 0) && w->observe != NULL) {
 		if (r.obs & FT_TCP_OBS_SYN)
 			observe(w, p, dir, FT_OBS_SYN, 0, now);

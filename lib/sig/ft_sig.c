@@ -1004,6 +1004,21 @@ ft_sig_flow_feed(struct ft_sig_worker *w, uint32_t slot, unsigned int dir,
 }
 
 void
+ft_sig_flow_unscan(struct ft_sig_worker *w, uint32_t slot, unsigned int dir, uint32_t seq)
+{
+	struct sig_dir *d;
+
+	if (slot == FT_SIG_NONE || slot == FT_SIG_OFF || slot > w->n_slots)
+		return;
+	d = &w->flows[slot - 1].d[dir & 1];
+	/* Held chunks all lie above next_seq: they stay held. */
+	if (d->state == DIR_OPEN && seq_lt(seq, d->next_seq)) {
+		d->next_seq = seq;
+		ft_stats_add(w->stats, FT_CTR_SIG_RESCANNED, 1);
+	}
+}
+
+void
 ft_sig_flow_close(struct ft_sig_worker *w, uint32_t slot, ft_sig_match_fn fn, void *arg)
 {
 	struct scan_ctx c = { .w = w, .idx = slot - 1, .fn = fn, .arg = arg };

@@ -192,6 +192,19 @@ void ft_sig_flow_feed(struct ft_sig_worker *w, uint32_t slot, unsigned int dir,
 		      const struct ft_sig_segment *seg, ft_sig_match_fn fn, void *arg);
 
 /**
+ * The receiver of direction @p dir did not take the bytes from @p seq on,
+ * though they were scanned: a server that refuses the data of a TCP Fast
+ * Open SYN (RFC 7413: a bogus or stale cookie) acknowledges the SYN alone,
+ * and the client sends those bytes again, or, inserting, other bytes at the
+ * same sequence numbers. Bytes from @p seq on are scanned again as they
+ * come. What was scanned stays in the stream (Hyperscan cannot take bytes
+ * back), so a pattern may match across the two: a false match there is
+ * better than a missed one. No effect when no byte from @p seq on was
+ * scanned, or the direction has no stream.
+ */
+void ft_sig_flow_unscan(struct ft_sig_worker *w, uint32_t slot, unsigned int dir, uint32_t seq);
+
+/**
  * Close a flow's streams: what is still held is scanned (its gaps counted),
  * then hs_close_stream() (which reports end-anchored matches); the slot and
  * its streams go back to the pools. @p slot FT_SIG_NONE or FT_SIG_OFF is

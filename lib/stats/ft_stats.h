@@ -104,6 +104,7 @@ extern "C" {
 	X(SIG_STREAMS_FULL, "signatures.streams_full", 0)                     \
 	X(SIG_GAPS, "signatures.gaps", 0)                                     \
 	X(SIG_OOO_HELD, "signatures.ooo_held", 0)                             \
+	X(SIG_RESCANNED, "signatures.rescanned", 0)                           \
 	X(ITERATIONS, "worker.iterations", 0)                                 \
 	X(BUSY_ITERATIONS, "worker.busy_iterations", 0)
 

@@ -7,8 +7,9 @@ signature_match events flowtap must emit with the default rules (sig_id, msg,
 connection, dir, seq, ts; seq absent for a match found when the streams
 close), the same with signatures.every_match = yes, and the signatures.*
 counters: flows (connections with a named port that sent payload), bytes
-(each direction's distinct payload bytes, counted from the frames), matches,
-gaps, ooo_held, by_rule.
+(each direction's distinct payload bytes, counted from the frames, plus the
+bytes scanned again after a receiver refused them), matches, gaps, ooo_held,
+rescanned (receivers that refused bytes already scanned), by_rule.
 
 Scenarios:
   in_segment      SMTP (port 25): "VRFY root" in one segment
@@ -28,7 +29,9 @@ Scenarios:
                   wrong, then "EXPN staff"
   syn_data        "VRFX root" on a SYN without a Fast Open cookie (the server
                   drops it), then "VRFY root" at ISN + 1: matched; "VRFY bob"
-                  on a SYN with a cookie (the server takes it): matched
+                  on a SYN with a cookie (the server takes it): matched;
+                  "VRFX root" on a SYN whose cookie the server refuses (its
+                  SYN+ACK acks the SYN alone), then "VRFY root": matched
   sessions        several connections: SMTP submission (587), FTP (USER root,
                   SITE EXEC), HTTP traversal (80, URL-encoded), cmd.exe over
                   IPv6 (8080) and Telnet (23), an unnamed port (22) carrying VRFY
@@ -79,7 +82,8 @@ class Scenario:
 
     def truth(self):
         flows = sum(1 for c in self.conns if c.named() and (c.bytes["c"] or c.bytes["s"]))
-        scanned = sum(len(c.bytes["c"]) + len(c.bytes["s"]) for c in self.conns if c.named())
+        scanned = sum(len(c.bytes["c"]) + len(c.bytes["s"]) + c.rescanned_bytes
+                      for c in self.conns if c.named())
         by_rule = {str(i): 0 for i in RULES}
         for e in self.events:
             by_rule[str(e["sig_id"])] += 1
@@ -88,6 +92,7 @@ class Scenario:
             by_rule_every[str(e["sig_id"])] += 1
         gaps = sum(c.gaps for c in self.conns)
         held = sum(c.held for c in self.conns)
+        rescanned = sum(c.rescans for c in self.conns)
         self.cap.extra = {
             "generator": "tests/gen/gen_sig.py",
             "tcp_flows": len(self.conns),
@@ -97,7 +102,7 @@ class Scenario:
             "other_events": sorted(self.other_events),
             "signatures": {"rules": len(RULES), "flows": flows, "bytes": scanned,
                            "matches": len(self.events), "streams_full": 0, "gaps": gaps,
-                           "ooo_held": held, "by_rule": by_rule},
+                           "ooo_held": held, "rescanned": rescanned, "by_rule": by_rule},
             "signatures_every_match": {"matches": len(self.events_every), "by_rule": by_rule_every},
         }
         return self.cap
@@ -111,6 +116,8 @@ class Conn:
         self.bytes = {"c": set(), "s": set()}  # absolute seqs of payload bytes seen
         self.gaps = 0
         self.held = 0
+        self.rescans = 0          # times a receiver refused bytes already scanned
+        self.rescanned_bytes = 0  # bytes scanned again after that
         self.last_frame = 0
 
     def named(self):
@@ -327,6 +334,23 @@ def syn_data():
     c.send("s", "SA", what="SYN ACK: acks the bytes too")
     c.send("c", "A", what="ACK")
     c.send("s", "PA", BANNER, what="banner")
+    c.close()
+    # A cookie the server refuses (bogus or stale): its SYN+ACK acks the SYN
+    # alone, so the SYN's bytes were never read; the client sends other ones
+    # at ISN + 1, and those are what the server reads.
+    c = sc.conn(CLI, SRV, 1046, 25, 70000, 80000,
+                syn_opts=[("MSS", 1460), (34, b"\xde\xad\xbe\xef\xde\xad\xbe\xef")])
+    isn = c.t.ep["c"]["nxt"]
+    c.send("c", "S", b"VRFX root\r\n", what="SYN with bytes and a cookie the server refuses")
+    c.skip_to("c", isn + 1)
+    sc.other_events.append("syn_with_data")
+    c.send("s", "SA", what="SYN ACK: acks the SYN alone (cookie refused)")
+    c.rescans += 1
+    c.rescanned_bytes += len(b"VRFY root\r\n")
+    c.send("c", "A", what="ACK")
+    c.send("s", "PA", BANNER, what="banner")
+    f = c.send("c", "PA", b"VRFY root\r\n", what="other bytes at ISN + 1: what the server reads")
+    c.expect("c", 1001, f, isn + 1)
     c.close()
     return sc
 

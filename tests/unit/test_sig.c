@@ -332,6 +332,40 @@ test_out_of_order(void)
 	env_free(&e);
 }
 
+/* A receiver that refused scanned bytes (a Fast Open SYN's data): what comes
+ * there next is scanned; a held chunk above stays held. */
+static void
+test_unscan(void)
+{
+	struct env e;
+	uint32_t h;
+
+	if (!env_make(&e, SMTP_RULES, false, 64, 16384, 64)) {
+		check("env", false);
+		return;
+	}
+	h = ft_sig_flow_open(e.w, 1046, 25);
+	feed(&e, h, 0, 1000, 1001, "VRFX root\r\n");
+	feed(&e, h, 0, 1000, 1022, "PN x\r\n");
+	ft_sig_flow_unscan(e.w, h, 0, 1020);
+	ft_sig_flow_unscan(e.w, h, 1, 5001);
+	check("unscan at or past the next byte, or of a stream not open: nothing",
+	      CTR(RESCANNED) == 0 && CTR(BYTES) == 11 && CTR(OOO_HELD) == 1);
+	ft_sig_flow_unscan(e.w, h, 0, 1001);
+	feed(&e, h, 0, 1000, 1001, "VRFY root\r\n");
+	checkf("refused, then other bytes there: scanned, matched", seen.n == 1 &&
+	       seen.id[0] == 1001 && CTR(RESCANNED) == 1 && CTR(BYTES) == 22,
+	       "n %u rescanned %" PRIu64 " bytes %" PRIu64, seen.n, CTR(RESCANNED), CTR(BYTES));
+	feed(&e, h, 0, 1000, 1012, "VRFY x\r\nEX");
+	check("the held chunk above drains in order", seen.n == 2 && seen.id[1] == 1002 &&
+	      CTR(BYTES) == 22 + 10 + 6 && CTR(GAPS) == 0);
+	ft_sig_flow_close(e.w, h, on_match, NULL);
+	ft_sig_flow_unscan(e.w, h, 0, 1001);
+	ft_sig_flow_unscan(e.w, FT_SIG_OFF, 0, 1001);
+	check("closed, or no slot: nothing", CTR(RESCANNED) == 1);
+	env_free(&e);
+}
+
 static void
 test_gaps(void)
 {
@@ -514,6 +548,7 @@ main(int argc, char **argv)
 	test_out_of_order();
 	test_gaps();
 	test_cut_and_midstream();
+	test_unscan();
 	test_wrap_ports_every();
 	test_pools();
 	nftw(dir_path, ft_unit_remove_entry, 8, FTW_DEPTH | FTW_PHYS);
