@@ -72,13 +72,16 @@ def ftgen():
 
 
 # ---------------------------------------------------------------- running
+def runtime_base():
+    """DPDK's runtime directory base for this user (as EAL picks it)."""
+    if os.geteuid() == 0:
+        return "/var/run/dpdk"
+    return os.path.join(os.environ.get("XDG_RUNTIME_DIR") or "/tmp", "dpdk")
+
+
 def runtime_dirs(pid):
     """Where DPDK puts the runtime directory of file prefix flowtap-<pid>."""
-    prefix = "flowtap-%d" % pid
-    bases = ["/var/run/dpdk"]
-    if os.geteuid() != 0:
-        bases = [os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")]
-    return [os.path.join(b, prefix) for b in bases]
+    return [os.path.join(runtime_base(), "flowtap-%d" % pid)]
 
 
 class Run:
@@ -211,17 +214,39 @@ def capture_frames(path):
     return [bytes(d) for d, _ in RawPcapReader(path)]
 
 
+class Telemetry:
+    """A client of a DPDK telemetry socket, connected once for many queries."""
+
+    def __init__(self, path, timeout=2):
+        import socket
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.sock.settimeout(timeout)
+            self.sock.connect(path)
+            self.sock.recv(4096)  # the greeting
+        except OSError:
+            self.sock.close()
+            raise
+
+    def q(self, cmd):
+        """The whole reply to cmd ({cmd: value}); OSError or ValueError when
+        the socket or the reply fails."""
+        self.sock.send(cmd.encode())
+        return json.loads(self.sock.recv(1 << 20).decode())
+
+    def close(self):
+        self.sock.close()
+
+
 def telemetry_query(path, cmd, timeout=2):
     """One command on a DPDK telemetry socket: its reply's value for cmd, or
     None when the socket is not there, or the command not (yet) known."""
-    import socket
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
-            s.settimeout(timeout)
-            s.connect(path)
-            s.recv(4096)
-            s.send(cmd.encode())
-            return json.loads(s.recv(1 << 20).decode()).get(cmd)
+        tel = Telemetry(path, timeout)
+        try:
+            return tel.q(cmd).get(cmd)
+        finally:
+            tel.close()
     except (OSError, ValueError):
         return None
 

@@ -48,13 +48,6 @@ t = ftlib.Checker("control socket (live, net_null)")
 t.verbose = True  # one line per check
 
 
-def runtime_base():
-    """DPDK's runtime directory base for this user (as EAL picks it)."""
-    if os.geteuid() == 0:
-        return "/var/run/dpdk"
-    return os.path.join(os.environ.get("XDG_RUNTIME_DIR") or "/tmp", "dpdk")
-
-
 def ctl(*args, timeout=CTL_TIMEOUT_S):
     """Run flowtap-ctl with Debian's python; returns CompletedProcess with
     returncode None when it did not finish in time."""
@@ -373,7 +366,7 @@ def main():
     if not os.path.isfile(CTL):
         CTL = os.path.join(ftlib.SRC, "app", "flowtap-ctl", "flowtap-ctl.py")
     PREFIX = "ft-ctl-test-%d" % os.getpid()
-    RUNDIR = os.path.join(runtime_base(), PREFIX)
+    RUNDIR = os.path.join(ftlib.runtime_base(), PREFIX)
 
     tmp = tempfile.mkdtemp(prefix="ft-ctl-test-")
     stats_path = os.path.join(tmp, "stats.json")

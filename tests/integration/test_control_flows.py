@@ -11,8 +11,10 @@ is built here: tests/data/smtp.pcap (the SMTP session, ISNs 1000/5000),
 tests/data/corpus/zk_quantum-insert.pcap (retransmit_different_data,
 ttl_change, packet_after_close), the SMTP session's first 5 frames on client
 port 1043 (left ESTABLISHED), an IPv6 handshake (ESTABLISHED) and 150 lone
-SYNs to port 8080 (more connections than a 16 KiB reply holds). The ladder
-is armed before testpmd starts; long timeouts keep every connection in the
+SYNs to port 8080 (more connections than a 16 KiB reply holds), and last the
+SMTP session's closing RST again with a wrong TCP checksum (an injection the
+host drops: tcp_bad_checksum, history C, a ladder line marked as dropped).
+The ladder is armed before testpmd starts; long timeouts keep every connection in the
 tables while the test asks. Expected content comes from the capture and from
 flowtap's own offline run of the same capture (--ladder, --events).
 
@@ -42,6 +44,8 @@ from test_memif_inline import TestPmd  # noqa: E402
 SMTP = ("192.168.1.10", 1042, "192.168.1.20", 25)
 SMTP_SPEC = "192.168.1.10:1042-192.168.1.20:25"
 COPY_PORT = 1043                       # the SMTP session's first 5 frames, again
+SMTP_LINES = 17                        # smtp.json's 16 ladder lines and the RST with a wrong checksum
+BAD_CSUM_NOTE = "checksum wrong: dropped"
 V6 = ("2001:db8::1", 40000, "2001:db8::2", 443)
 V6_SPEC = "[2001:db8::1]:40000-[2001:db8::2]:443"
 # Half-open connections, each to its own server (no syn_flood): more than a
@@ -95,7 +99,8 @@ def build_capture(out):
     syns = [bytes(eth / IP(src="10.9.%d.%d" % (i // 250, i % 250 + 1), dst="192.0.2.%d" % (i % 250 + 1))
                   / TCP(sport=20000 + i, dport=HALF_OPEN_PORT, flags="S", seq=100 * i))
             for i in range(HALF_OPEN)]
-    frames = smtp + qi + copy + [bytes(p) for p in v6] + syns
+    bad_rst = bytes(ftlib.ftgen().with_bad_tcp_csum(smtp[15]))  # the client's RST, ladder line 16
+    frames = smtp + qi + copy + [bytes(p) for p in v6] + syns + [bad_rst]
     ftlib.ftgen().write_pcap(out, frames)
     return len(frames)
 
@@ -109,12 +114,13 @@ def offline(args):
 
 
 def ladder_rows(text):
-    """The ladder lines of flowtap --ladder output, without the time column."""
+    """The ladder lines of flowtap --ladder output, without the time column
+    (a note, "(checksum wrong: dropped)", as one last column)."""
     rows = []
     for ln in text.splitlines():
         parts = ln.split()
-        if len(parts) == 9 and parts[1] in ("-->", "<--"):
-            rows.append(parts[1:])
+        if len(parts) >= 9 and parts[1] in ("-->", "<--"):
+            rows.append(parts[1:9] + ([" ".join(parts[9:])] if len(parts) > 9 else []))
     return rows
 
 
@@ -192,11 +198,12 @@ def check_flows(live):
     s = rows.get(SMTP, {})
     t.eq("flows: SMTP states, conn_state, history",
          (s.get("orig_state"), s.get("resp_state"), s.get("conn_state"), s.get("history")),
-         ("CLOSED", "CLOSED", "RSTO", "ShAdDfR"))
+         ("CLOSED", "CLOSED", "RSTO", "ShAdDfRC"))
     t.eq("flows: SMTP packets and payload bytes per side",
          (s.get("orig_pkts"), s.get("orig_bytes"), s.get("resp_pkts"), s.get("resp_bytes")),
          (10, 27, 6, 205))
-    t.eq("flows: SMTP untagged, no anomalies", (s.get("vlan"), s.get("anomalies")), ("", ""))
+    t.eq("flows: SMTP untagged, the RST with a wrong checksum its one anomaly",
+         (s.get("vlan"), s.get("anomalies")), ("", "tcp_bad_checksum"))
     t.check("flows: first_ts <= last_ts, both live wall-clock times",
             float(s.get("first_ts", 0)) <= float(s.get("last_ts", -1)) and
             abs(float(s.get("last_ts", 0)) - time.time()) < 600, repr(s))
@@ -337,7 +344,8 @@ def check_events(live, expected_events, expected_anomalies):
     got = sorted(tuple(e.get(k) for k in key) for e in evs)
     want = sorted(tuple(e.get(k) for k in key) for e in expected_events)
     t.eq("events: the events of the capture, as flowtap --events wrote them offline", got, want)
-    t.eq("events: quantum-insert's three names", {e["event"] for e in evs}, QI_EVENTS)
+    t.eq("events: quantum-insert's three names, and the SMTP RST's wrong checksum",
+         {e["event"] for e in evs}, QI_EVENTS | {"tcp_bad_checksum"})
     t.eq("events: kept, total, returned", (rep.get("kept"), rep.get("total"),
                                           rep.get("returned"), rep.get("truncated")),
          (len(want), len(want), len(want), 0))
@@ -350,7 +358,8 @@ def check_events(live, expected_events, expected_anomalies):
     counts = {k: v for k, v in (an.get("counts") or {}).items() if v}
     t.eq("anomalies: counts of every occurrence, as offline", counts, expected_anomalies)
     t.eq("anomalies: total", an.get("total"), sum(expected_anomalies.values()))
-    t.eq("anomalies: the last event of each name seen", set(an.get("last") or {}), QI_EVENTS)
+    t.eq("anomalies: the last event of each name seen", set(an.get("last") or {}),
+         QI_EVENTS | {"tcp_bad_checksum"})
     t.eq("anomalies: last ttl_change is quantum-insert's",
          (an.get("last", {}).get("ttl_change", {}).get("dst"),
           an.get("last", {}).get("ttl_change", {}).get("detail")), (QI_SERVER, "54 -> 56"))
@@ -361,28 +370,34 @@ def check_ladder(live, offline_ladder, offline_relative):
     rep = live.q("/flowtap/ladder")
     lines = ftlib_rows(rep.get("lines"))
     conns = rep.get("conns") or {}
-    t.eq("ladder: armed, 16 lines recorded and returned, none lost",
+    t.eq("ladder: armed, %d lines recorded and returned, none lost" % SMTP_LINES,
          (rep.get("armed"), rep.get("recorded"), rep.get("returned"), rep.get("lost"),
-          rep.get("truncated")), (1, 16, 16, 0, 0), json.dumps(rep)[:400])
+          rep.get("truncated")), (1, SMTP_LINES, SMTP_LINES, 0, 0), json.dumps(rep)[:400])
     truth = ftlib.load_json(ftlib.data("smtp.json"))["ladder"]
+    truth = truth + [truth[15]]  # the RST again, its checksum wrong
     bits = {"F": 0x01, "S": 0x02, "R": 0x04, "P": 0x08, "A": 0x10}
     t.eq("ladder: each line's direction, flags, seq, ack, len as smtp.json's truth",
          [(ln.get("dir"), ln.get("flags"), ln.get("seq"), ln.get("ack"), ln.get("len"))
           for ln in lines],
          [("-->" if x["dir"] == "c>s" else "<--", sum(bits[c] for c in x["flags"]), x["seq"],
            x["ack"], x["len"]) for x in truth])
+    t.eq("ladder: only the RST with a wrong checksum carries a note, that it was dropped",
+         [(i, ln["note"]) for i, ln in enumerate(lines) if "note" in ln],
+         [(SMTP_LINES - 1, BAD_CSUM_NOTE)])
     t.eq("ladder: one connection, the SMTP one, ISNs 1000/5000",
          [(c.get("src"), c.get("sport"), c.get("dst"), c.get("dport"), c.get("orig_isn"),
            c.get("resp_isn")) for c in conns.values()], [SMTP + (1000, 5000)])
     p = live.ctl("ladder")
     rows = ladder_rows(p.stdout)
-    t.eq("flowtap-ctl ladder prints the 16 lines as flowtap --ladder does (states included)",
-         rows, offline_ladder, why(p))
+    t.eq("flowtap-ctl ladder prints the %d lines as flowtap --ladder does (states, note)"
+         % SMTP_LINES, rows, offline_ladder, why(p))
+    t.eq("flowtap-ctl ladder: the last line marked as dropped",
+         rows[-1][-1] if rows else None, "(%s)" % BAD_CSUM_NOTE)
     t.check("flowtap-ctl ladder: the header of flowtap --ladder",
             p.stdout.startswith("connection 1: 192.168.1.10:1042 (orig) -> 192.168.1.20:25 "
                                 "(resp), absolute sequence numbers\n"), p.stdout[:200])
     t.eq("ladder: first and last lines' states",
-         (rows[0][-2:], rows[-1][-2:]) if rows else None,
+         (rows[0][6:8], rows[-1][6:8]) if rows else None,
          (["SYN_SENT", "SYN_RECEIVED"], ["CLOSED", "CLOSED"]))
     p = live.ctl("ladder", "--relative")
     t.eq("flowtap-ctl ladder --relative as flowtap --ladder --relative",
@@ -392,21 +407,23 @@ def check_ladder(live, offline_ladder, offline_relative):
         j = json.loads(p.stdout)
     except ValueError:
         j = {}
-    t.eq("flowtap-ctl --json ladder: 16 lines", len(j.get("lines", [])), 16, why(p))
+    t.eq("flowtap-ctl --json ladder: %d lines" % SMTP_LINES, len(j.get("lines", [])), SMTP_LINES,
+         why(p))
 
     # Reading from a cursor: only what came after it.
     nxt = rep.get("next")
     again = live.q("/flowtap/ladder,from=" + ".".join(str(n) for n in nxt)) if nxt else {}
     t.eq("ladder,from=next: nothing new", again.get("returned"), 0, repr(again)[:300])
     half = live.q("/flowtap/ladder,from=" + ".".join(str(n // 2) for n in nxt)) if nxt else {}
-    t.eq("ladder,from=half: the second half", half.get("returned"), 8, repr(half)[:300])
+    t.eq("ladder,from=half: the second half", half.get("returned"), SMTP_LINES - SMTP_LINES // 2,
+         repr(half)[:300])
 
     t.section("ladder arming through flowtap-ctl")
     off = live.q("/flowtap/ladder,off")
     t.eq("ladder,off: disarmed", (off.get("armed"), off.get("filter")), (0, SMTP_SPEC))
     kept = live.q("/flowtap/ladder")
     t.eq("ladder after off: the lines stay readable", (kept.get("armed"), kept.get("returned")),
-         (0, 16))
+         (0, SMTP_LINES))
     p = live.ctl("ladder", "port=80", "--wait", "0.3")
     t.check("flowtap-ctl ladder port=80: arms, records nothing new, says so",
             p.returncode == 0 and "no packets recorded" in p.stdout and
@@ -431,7 +448,7 @@ def check_ctl_tables(live):
             lines[-1] == "2 connections", why(p))
     t.check("flows --port 25: the SMTP row",
             any(ln.split()[:7] == ["192.168.1.10:1042", "192.168.1.20:25", "-", "CLOSED", "CLOSED",
-                                   "RSTO", "ShAdDfR"] for ln in lines), why(p))
+                                   "RSTO", "ShAdDfRC"] for ln in lines), why(p))
     total = 4 + HALF_OPEN
     p = live.ctl("flows", "--limit", "1")
     t.check("flows --limit 1: says it shows 1 of %d" % total,
@@ -466,7 +483,7 @@ def check_ctl_tables(live):
     p = live.ctl("events", "2")
     t.check("events 2: header and 2 events",
             p.returncode == 0 and len(p.stdout.splitlines()) == 4 and
-            p.stdout.splitlines()[-1].startswith("2 of 3 events kept"), why(p))
+            p.stdout.splitlines()[-1].startswith("2 of 4 events kept"), why(p))
 
 
 def check_concurrent(live):

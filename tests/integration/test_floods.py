@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -75,26 +74,9 @@ def offline(pcap, truth, tmp, workers):
     c.eq("%s: connection anomalies" % tag, mine[0]["anomalies"], ["rst_out_of_window"])
 
 
-def runtime_base():
-    return "/var/run/dpdk" if os.geteuid() == 0 else os.path.join(
-        os.environ.get("XDG_RUNTIME_DIR") or "/tmp", "dpdk")
-
-
-class Telemetry:
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.sock.settimeout(2)
-        self.sock.connect(path)
-        self.sock.recv(4096)
-
-    def q(self, cmd):
-        self.sock.send(cmd.encode())
-        return json.loads(self.sock.recv(1 << 20).decode())
-
-
 def live(pcap, tmp):
     prefix = "ft-floods-%d" % os.getpid()
-    rundir = os.path.join(runtime_base(), prefix)
+    rundir = os.path.join(ftlib.runtime_base(), prefix)
     st_path = os.path.join(tmp, "live.json")
     args = [ftlib.flowtap_path(), "-l", "0-1", "--no-huge", "-m", "512", "--no-pci",
             "--file-prefix", prefix, "--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap,
@@ -107,7 +89,7 @@ def live(pcap, tmp):
         tel, deadline = None, time.monotonic() + 15
         while tel is None and time.monotonic() < deadline and proc.poll() is None:
             with contextlib.suppress(OSError):
-                tel = Telemetry(os.path.join(rundir, "dpdk_telemetry.v2"))
+                tel = ftlib.Telemetry(os.path.join(rundir, "dpdk_telemetry.v2"))
             if tel is None:
                 time.sleep(0.3)
         if not c.check("live: telemetry socket up", tel is not None):
