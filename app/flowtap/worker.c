@@ -438,6 +438,10 @@ rx_burst(struct ft_worker *w, struct rte_mbuf **pkts, unsigned int n)
 		}
 		owner = ft_decode_owner(p->hash, nw);
 		if (owner == w->idx) {
+			/* Its bucket, while the rest of the burst is decoded:
+			 * the flow lookup would wait for it from memory. */
+			if (p->cls <= FT_CLS_OTHER_IP)
+				ft_flow_prefetch_sig(w->flows, p->hash);
 			mine[n_mine++] = m;
 			if (unlikely(is_reassembled(m)))
 				made[n_made++] = m;
@@ -475,6 +479,8 @@ handoff_burst(struct ft_worker *w, struct rte_mbuf **pkts, unsigned int n)
 		if (i + FT_PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + FT_PREFETCH_AHEAD], void *));
 		decode_mbuf(pkts[i], &meta[i]);
+		if (meta[i].cls <= FT_CLS_OTHER_IP)
+			ft_flow_prefetch_sig(w->flows, meta[i].hash);
 	}
 	ft_stats_add(&w->stats, FT_CTR_HANDOFF_IN, n);
 	process_owned(w, &b, pkts, meta, n);

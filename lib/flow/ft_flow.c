@@ -167,14 +167,30 @@ key_eq(const struct ft_flow_key *a, const struct ft_flow_key *b)
 
 /* Buckets ------------------------------------------------------------------ */
 
-/* Both candidate buckets of a signature: the two halves of its 64-bit product
- * with an odd constant (each depends on all of its bits) scaled to n_buckets. */
+/*
+ * A signature's candidate buckets are the two halves of its 64-bit product
+ * with an odd constant (each depends on all of its bits) scaled to
+ * n_buckets: the low half gives the first, the high half the second.
+ */
+static inline uint64_t
+sig_mix(uint32_t sig)
+{
+	return (uint64_t)sig * UINT64_C(0x9e3779b97f4a7c15);
+}
+
+static inline uint32_t
+scale_to_buckets(const struct ft_flow_table *t, uint32_t half)
+{
+	return (uint32_t)(((uint64_t)half * t->n_buckets) >> 32);
+}
+
+/* Both candidate buckets of a signature (distinct). */
 static inline void
 buckets_of(const struct ft_flow_table *t, uint32_t sig, uint32_t *b1, uint32_t *b2)
 {
-	const uint64_t m = (uint64_t)sig * UINT64_C(0x9e3779b97f4a7c15);
-	uint32_t x = (uint32_t)(((uint64_t)(uint32_t)m * t->n_buckets) >> 32);
-	uint32_t y = (uint32_t)(((m >> 32) * t->n_buckets) >> 32);
+	const uint64_t m = sig_mix(sig);
+	uint32_t x = scale_to_buckets(t, (uint32_t)m);
+	uint32_t y = scale_to_buckets(t, (uint32_t)(m >> 32));
 
 	if (y == x)
 		y = x + 1 == t->n_buckets ? 0 : x + 1;
@@ -558,6 +574,17 @@ lookup_chunk(struct ft_flow_table *t, const struct ft_flow_key **keys, const uin
 			f = stash_lookup(t, keys[i], sigs[i]);
 		out[i] = f;
 	}
+}
+
+void
+ft_flow_prefetch_sig(const struct ft_flow_table *t, uint32_t sig)
+{
+	/* The first bucket alone (as buckets_of() picks it): a hint is paid
+	 * on every packet, and the second is read only after a spill. */
+	const uint32_t b1 = scale_to_buckets(t, (uint32_t)sig_mix(sig));
+
+	rte_prefetch0(&t->buckets[b1]);
+	rte_prefetch0(&t->spill[b1]);
 }
 
 /* One key: the same passes, so one place knows where a key may be. */

@@ -149,6 +149,15 @@ uint32_t ft_flow_stashed(const struct ft_flow_table *t);
 void ft_flow_lookup_bulk(struct ft_flow_table *t, const struct ft_flow_key **keys,
 			 const uint32_t *sigs, unsigned int n, struct ft_flow **out);
 
+/**
+ * Prefetch the bucket (and spill count) a key of signature @p sig is looked
+ * up in first: a hint for a packet whose lookup comes later in its burst, so
+ * that the bucket's line arrives while the rest of the burst is decoded
+ * rather than being waited for by ft_flow_lookup_bulk(). No effect on the
+ * table.
+ */
+void ft_flow_prefetch_sig(const struct ft_flow_table *t, uint32_t sig);
+
 /** Look one key up. @return the flow or NULL. */
 struct ft_flow *ft_flow_lookup(struct ft_flow_table *t, const struct ft_flow_key *k, uint32_t sig);
 
