@@ -218,6 +218,8 @@ struct env {
 	struct ft_sig_worker *w;
 };
 
+/* A rule set and a worker's matching state for one test; a failure is a
+ * failed check ("env"), and the test returns. */
 static bool
 env_make(struct env *e, const char *rules, bool every, uint32_t streams, uint32_t ooo_bytes,
 	 uint32_t chunks)
@@ -233,9 +235,12 @@ env_make(struct env *e, const char *rules, bool every, uint32_t streams, uint32_
 	memset(&seen, 0, sizeof(seen));
 	if (ft_sig_load(rules_file("m.rules", rules), every, &e->set, err, sizeof(err)) < 0) {
 		printf("# %s\n", err);
+		check("env", false);
 		return false;
 	}
 	e->w = ft_sig_worker_create(e->set, &prm);
+	if (e->w == NULL)
+		check("env", false);
 	return e->w != NULL;
 }
 
@@ -268,10 +273,8 @@ test_in_order(void)
 	struct env e;
 	uint32_t h;
 
-	if (!env_make(&e, SMTP_RULES, false, 64, 16384, 64)) {
-		check("env", false);
+	if (!env_make(&e, SMTP_RULES, false, 64, 16384, 64))
 		return;
-	}
 	h = ft_sig_flow_open(e.w, 1042, 25);
 	check("open: a slot", h != FT_SIG_NONE && h != FT_SIG_OFF && CTR(FLOWS) == 1);
 	feed(&e, h, 0, 1000, 1001, "helpVRFY root\r\n");
@@ -307,10 +310,8 @@ test_out_of_order(void)
 	struct env e;
 	uint32_t h;
 
-	if (!env_make(&e, SMTP_RULES, false, 64, 16384, 64)) {
-		check("env", false);
+	if (!env_make(&e, SMTP_RULES, false, 64, 16384, 64))
 		return;
-	}
 	h = ft_sig_flow_open(e.w, 25, 40000);
 	feed(&e, h, 0, 1000, 1003, "FY root\r\n");
 	check("out of order: held, nothing scanned", seen.n == 0 && CTR(BYTES) == 0 &&
@@ -340,10 +341,8 @@ test_unscan(void)
 	struct env e;
 	uint32_t h;
 
-	if (!env_make(&e, SMTP_RULES, false, 64, 16384, 64)) {
-		check("env", false);
+	if (!env_make(&e, SMTP_RULES, false, 64, 16384, 64))
 		return;
-	}
 	h = ft_sig_flow_open(e.w, 1046, 25);
 	feed(&e, h, 0, 1000, 1001, "VRFX root\r\n");
 	feed(&e, h, 0, 1000, 1022, "PN x\r\n");
@@ -372,10 +371,8 @@ test_gaps(void)
 	struct env e;
 	uint32_t h;
 
-	if (!env_make(&e, SMTP_RULES, false, 64, 32, 64)) {
-		check("env", false);
+	if (!env_make(&e, SMTP_RULES, false, 64, 32, 64))
 		return;
-	}
 	h = ft_sig_flow_open(e.w, 25, 40000);
 	feed(&e, h, 0, 1000, 1101, "VRFY 01234567890123456789");  /* 25 bytes: held */
 	check("held within the limit", CTR(OOO_HELD) == 1 && CTR(BYTES) == 0);
@@ -394,10 +391,8 @@ test_gaps(void)
 	env_free(&e);
 
 	/* The chunk pool runs out before the byte limit. */
-	if (!env_make(&e, SMTP_RULES, false, 64, 16384, 2)) {
-		check("env", false);
+	if (!env_make(&e, SMTP_RULES, false, 64, 16384, 2))
 		return;
-	}
 	h = ft_sig_flow_open(e.w, 25, 40000);
 	{
 		static char big[600];
@@ -421,10 +416,8 @@ test_cut_and_midstream(void)
 	struct ft_sig_segment seg;
 	uint32_t h;
 
-	if (!env_make(&e, SMTP_RULES, false, 64, 16384, 64)) {
-		check("env", false);
+	if (!env_make(&e, SMTP_RULES, false, 64, 16384, 64))
 		return;
-	}
 	h = ft_sig_flow_open(e.w, 25, 40000);
 	memset(&seg, 0, sizeof(seg));
 	seg.seq = 777777;
@@ -450,10 +443,8 @@ test_wrap_ports_every(void)
 	struct env e;
 	uint32_t h;
 
-	if (!env_make(&e, SMTP_RULES, false, 64, 16384, 64)) {
-		check("env", false);
+	if (!env_make(&e, SMTP_RULES, false, 64, 16384, 64))
 		return;
-	}
 	h = ft_sig_flow_open(e.w, 40000, 587);
 	feed(&e, h, 0, 0xfffffff9u, 0xfffffffau, "xxxxVR");
 	feed(&e, h, 0, 0xfffffff9u, 0, "FY root");
@@ -465,10 +456,8 @@ test_wrap_ports_every(void)
 	ft_sig_flow_close(e.w, h, on_match, NULL);
 	env_free(&e);
 
-	if (!env_make(&e, SMTP_RULES, true, 64, 16384, 64)) {
-		check("env", false);
+	if (!env_make(&e, SMTP_RULES, true, 64, 16384, 64))
 		return;
-	}
 	h = ft_sig_flow_open(e.w, 1042, 25);
 	feed(&e, h, 0, 1000, 1001, "VRFY a\r\nVRFY b\r\n");
 	feed(&e, h, 1, 5000, 5001, "VRFY c");
@@ -487,10 +476,8 @@ test_pools(void)
 	unsigned int i;
 	bool ok = true;
 
-	if (!env_make(&e, SMTP_RULES, false, 16, 16384, 64)) {
-		check("env", false);
+	if (!env_make(&e, SMTP_RULES, false, 16, 16384, 64))
 		return;
-	}
 	for (i = 0; i < 16; i++) {
 		h[i] = ft_sig_flow_open(e.w, 1042, 25);
 		ok = ok && h[i] != FT_SIG_OFF;
