@@ -373,6 +373,16 @@ hand_over(struct ft_worker *w, struct ft_burst *b, unsigned int to, struct rte_m
 	}
 }
 
+/* A packet this worker will look up (TCP, UDP, ICMP, other IP: a flow's):
+ * its bucket is fetched while the rest of the burst is decoded, since the
+ * bulk lookup would otherwise wait for it from memory. */
+static inline void
+flow_hint(const struct ft_worker *w, const struct ft_pkt *p)
+{
+	if (p->cls <= FT_CLS_OTHER_IP)
+		ft_flow_prefetch_sig(w->flows, p->hash);
+}
+
 /* A burst from a NIC queue: decode, keep what we own, hand over the rest. */
 static void
 rx_burst(struct ft_worker *w, struct rte_mbuf **pkts, unsigned int n)
@@ -438,10 +448,7 @@ rx_burst(struct ft_worker *w, struct rte_mbuf **pkts, unsigned int n)
 		}
 		owner = ft_decode_owner(p->hash, nw);
 		if (owner == w->idx) {
-			/* Its bucket, while the rest of the burst is decoded:
-			 * the flow lookup would wait for it from memory. */
-			if (p->cls <= FT_CLS_OTHER_IP)
-				ft_flow_prefetch_sig(w->flows, p->hash);
+			flow_hint(w, p);
 			mine[n_mine++] = m;
 			if (unlikely(is_reassembled(m)))
 				made[n_made++] = m;
@@ -479,8 +486,7 @@ handoff_burst(struct ft_worker *w, struct rte_mbuf **pkts, unsigned int n)
 		if (i + FT_PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + FT_PREFETCH_AHEAD], void *));
 		decode_mbuf(pkts[i], &meta[i]);
-		if (meta[i].cls <= FT_CLS_OTHER_IP)
-			ft_flow_prefetch_sig(w->flows, meta[i].hash);
+		flow_hint(w, &meta[i]);
 	}
 	ft_stats_add(&w->stats, FT_CTR_HANDOFF_IN, n);
 	process_owned(w, &b, pkts, meta, n);
